@@ -1,0 +1,10 @@
+"""Methods: immutable configs with ``init``/``step``/``output``, looked up by name.
+
+``get(name, **params)`` returns a config; ``names()`` lists what is available.
+"""
+
+from .base import Method
+from .registry import get, method_class, names, register
+from . import tikhonov  # noqa: F401  (registers "tikhonov")
+
+__all__ = ["Method", "get", "method_class", "names", "register"]

@@ -1,0 +1,79 @@
+"""The method protocol shared by every solver in jaxreg.
+
+A method is an immutable pytree *config*: numeric hyperparameters are leaves
+(so ``jaxreg.sweep`` can ``vmap`` over them), structural choices are static
+fields.  It supplies only its math:
+
+* ``init(key, problem) -> state``  — the starting state (a pytree);
+* ``step(state, problem) -> state`` — one outer iteration;
+* ``output(state) -> image``       — the current estimate;
+
+and optionally ``diagnostics`` (per-iteration scalars such as the objective or
+residuals, recorded on the device), ``converged`` (a traced boolean) and
+``validate`` (eager checks of the problem and hyperparameters, run before
+compilation).  :func:`jaxreg.solve` runs the loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+import jax.numpy as jnp
+
+from .._checks import is_concrete
+from .._pytree import Pytree
+from ..problems import Problem
+
+
+class Method(Pytree):
+    """Base class of method configs (subclasses are ``@pytree_dataclass`` and ``@register``-ed)."""
+
+    name: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    problems: ClassVar[tuple] = (Problem,)
+    # hyperparameters that must be >= 0 / > 0 (checked eagerly by ``validate``)
+    nonnegative: ClassVar[tuple] = ()
+    positive: ClassVar[tuple] = ()
+
+    # -- protocol --------------------------------------------------------------------------------
+    def init(self, key, problem):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self, state, problem):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def output(self, state):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def diagnostics(self, state, problem) -> dict:
+        """Scalars recorded every iteration (e.g. ``{"objective": ...}``); none by default."""
+        return {}
+
+    def converged(self, state, problem):
+        """Traced boolean: stop early with status ``CONVERGED``.  Never by default."""
+        return jnp.asarray(False)
+
+    # -- eager checks ------------------------------------------------------------------------------
+    def validate(self, problem) -> None:
+        """Raise ``ValueError`` for an unsupported problem or an out-of-range hyperparameter."""
+        if not isinstance(problem, self.problems):
+            allowed = ", ".join(p.__name__ for p in self.problems)
+            raise ValueError(f"method {self.name!r} does not support {type(problem).__name__} (supports: {allowed})")
+        for names, ok, word in ((self.nonnegative, lambda a: a >= 0, "non-negative"),
+                                (self.positive, lambda a: a > 0, "positive")):
+            for n in names:
+                v = getattr(self, n)
+                if is_concrete(v) and not np.all(ok(np.asarray(v))):
+                    raise ValueError(f"{self.name}: {n} must be {word}, got {v!r}")
+
+    # -- introspection -----------------------------------------------------------------------------
+    @classmethod
+    def parameters(cls) -> dict:
+        """``{name: (default, is_hyperparameter_leaf, help)}`` for every field."""
+        out = {}
+        for f in dataclasses.fields(cls):
+            default = f.default if f.default is not dataclasses.MISSING else None
+            out[f.name] = (default, not f.metadata.get("static"), f.metadata.get("help", ""))
+        return out

@@ -1,0 +1,16 @@
+"""Linear operators with adjoints (every one passes :func:`check_adjoint`)."""
+
+from .base import AdjointCheck, FunctionOperator, Identity, LinearOperator, check_adjoint, linear_adjoint
+from .cg import conjugate_gradient
+from .compressive import RandomBinary, SubsampledHadamard, fwht, hadamard_rows, walsh_sequency
+from .convolution import SameConvolution, same_convolve
+from .differences import FiniteDifference, Gradient, difference, difference_adjoint
+from .fourier import CircularConvolution, difference_symbol, kernel_otf, solve_diagonal_fft
+from .mask import Mask
+
+__all__ = [
+    "AdjointCheck", "CircularConvolution", "FiniteDifference", "FunctionOperator", "Gradient", "Identity",
+    "LinearOperator", "Mask", "RandomBinary", "SameConvolution", "SubsampledHadamard", "check_adjoint",
+    "conjugate_gradient", "difference", "difference_adjoint", "difference_symbol", "fwht", "hadamard_rows",
+    "kernel_otf", "linear_adjoint", "same_convolve", "solve_diagonal_fft", "walsh_sequency",
+]

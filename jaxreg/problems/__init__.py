@@ -1,0 +1,8 @@
+"""Restoration problems: an observation and its forward model, validated at construction."""
+
+from .base import Problem
+from .identity import Denoise, IdentityProblem, JPEGArtifacts, Smooth
+from .linear import CompressiveSensing, Deblur, Inpaint
+
+__all__ = ["CompressiveSensing", "Deblur", "Denoise", "IdentityProblem", "Inpaint", "JPEGArtifacts", "Problem",
+           "Smooth"]

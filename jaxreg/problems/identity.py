@@ -1,0 +1,68 @@
+"""Problems whose forward model is the identity: denoising, JPEG artefacts, smoothing.
+
+They differ in meaning (and in the methods that accept them), not in algebra:
+``F(x) = ½‖x − y‖²`` and (1) is diagonal in the DFT.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from .._checks import as_float_array, check_nonnegative
+from .._pytree import pytree_dataclass, set_fields, static
+from ..operators import Identity, difference_symbol, solve_diagonal_fft
+from .base import Problem
+
+IMAGE_RANKS = (3, 4)
+
+
+@pytree_dataclass(init=False)
+class IdentityProblem(Problem):
+    """Base of the identity-model problems; exact FFT solve of (1) with circular differences."""
+
+    def __init__(self, y):
+        y = as_float_array(y, "observation y", ranks=IMAGE_RANKS)
+        set_fields(self, y=y, op=Identity(tuple(y.shape)))
+
+    def normal_solve_is_exact(self, diff_weights=None, circular=True):
+        return circular or not diff_weights
+
+    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
+        if not diff_weights:
+            return b / (mu + rho)
+        if not circular:
+            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
+        return solve_diagonal_fft(b, mu + rho + difference_symbol(b.shape, diff_weights))
+
+
+@pytree_dataclass(init=False)
+class Denoise(IdentityProblem):
+    """Gaussian denoising, ``y = x + n``; ``sigma`` (optional, [0, 1] scale) is the noise level if known."""
+
+    sigma: float | None = static(default=None)
+
+    def __init__(self, y, sigma=None):
+        check_nonnegative(sigma, "noise level sigma")
+        super().__init__(y)
+        set_fields(self, sigma=None if sigma is None else float(sigma))
+
+
+@pytree_dataclass(init=False)
+class JPEGArtifacts(IdentityProblem):
+    """JPEG artefact removal with the identity fidelity ``½‖x − y‖²`` (as DIP-ℓ0); ``quality`` is informative."""
+
+    quality: int | None = static(default=None)
+
+    def __init__(self, y, quality=None):
+        if quality is not None and not 1 <= int(quality) <= 100:
+            raise ValueError(f"JPEG quality must be in [1, 100], got {quality}")
+        super().__init__(y)
+        set_fields(self, quality=None if quality is None else int(quality))
+
+
+@pytree_dataclass(init=False)
+class Smooth(IdentityProblem):
+    """Edge-preserving smoothing (texture removal) of ``y`` with the fidelity ``½‖x − y‖²``."""
+
+
+__all__ = ["Denoise", "IdentityProblem", "JPEGArtifacts", "Smooth"]
