@@ -90,7 +90,8 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         record = dict(m.diagnostics(state, problem))
         if metric_names:
             record.update(_metric_values(m.output(state), reference, metric_names, data_range))
-        new_c = {"state": state, "iteration": c["iteration"] + active.astype(jnp.int32), "status": status}
+        accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
+        new_c = {"state": state, "iteration": c["iteration"] + accepted.astype(jnp.int32), "status": status}
         return new_c, record
 
     return jax.lax.scan(body, carry, None, length=length)

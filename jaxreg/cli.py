@@ -37,18 +37,71 @@ def parse_value(text: str):
     return text
 
 
-def parse_settings(items) -> dict:
+def parse_settings(items, parameters=None, method: str = "") -> dict:
+    """``--set key=value`` items as a dict.
+
+    With ``parameters`` (``Method.parameters()``), values of known parameters are
+    checked against their defaults, so a bad value fails here with a clear
+    message instead of deep inside tracing: hyperparameters (pytree leaves) must
+    be numbers, tuple-valued parameters take comma-separated values (``axes=0,1``),
+    string-valued ones keep the text as is and boolean ones need true/false.
+    Unknown names are left for ``jaxreg.methods.get`` to report.
+    """
     out = {}
     for item in items or ():
-        if "=" not in item:
+        k, sep, v = item.partition("=")
+        k = k.strip()
+        if not sep or not k:
             raise CLIError(f"--set expects key=value, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip()] = parse_value(v)
+        if parameters is not None and k in parameters:
+            out[k] = _coerce_setting(k, v, *parameters[k][:2], method=method)
+        else:
+            out[k] = parse_value(v)
     return out
+
+
+def _coerce_setting(key: str, text: str, default, is_leaf: bool, method: str = ""):
+    where = f"parameter {key!r}" + (f" of method {method!r}" if method else "")
+    if isinstance(default, (tuple, list)):
+        parts = [t for t in text.split(",") if t.strip()]
+        return tuple(parse_value(t.strip()) for t in parts)
+    if isinstance(default, str):
+        return text.strip()
+    value = parse_value(text)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise CLIError(f"{where} expects true or false, got {text!r}")
+        return value
+    if is_leaf and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise CLIError(f"{where} expects a number, got {text!r}")
+    return value
 
 
 def _same_file(a: str, b: str) -> bool:
     return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+
+
+def _check_output_path(path: str, what: str = "output") -> None:
+    """Fail before any work when ``path`` cannot be written (extension, folder)."""
+    from . import io
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in io.IMAGE_EXTENSIONS:
+        raise CLIError(f"{what} {path!r} has unsupported extension {ext or '(none)'!r}; "
+                       f"use one of {', '.join(io.IMAGE_EXTENSIONS)}")
+    if os.path.isdir(path):
+        raise CLIError(f"{what} {path!r} is a directory")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CLIError(f"cannot write {what} {path!r}: directory {directory!r} does not exist")
+
+
+def _read_aux(path: str, option: str):
+    """Read a ``--mask``/``--kernel`` file, naming the option in errors."""
+    from . import io
+    try:
+        return np.asarray(io.imread(path))
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(f"{option}: {err}") from None
 
 
 def side_by_side(images, gap: int = 4):
@@ -76,9 +129,13 @@ def _demo_image(size: int):
     f16 = here.parent / "shared" / "data" / "dip" / "denoising_F16_GT.png"
     if f16.exists():
         from PIL import Image
-        img = io.imread(f16)
-        pil = Image.fromarray(np.uint8(np.asarray(img) * 255 + 0.5)).resize((size, size), Image.LANCZOS)
-        return np.asarray(pil, np.float32) / 255.0, "DIP F-16"
+        img = np.asarray(io.imread(f16))
+        s = min(img.shape[:2])
+        top, left = (img.shape[0] - s) // 2, (img.shape[1] - s) // 2
+        u8 = np.uint8(np.clip(img[top:top + s, left:left + s], 0, 1) * 255 + 0.5)
+        pil = Image.fromarray(u8[..., 0] if u8.shape[-1] == 1 else u8).resize((size, size), Image.LANCZOS)
+        arr = np.asarray(pil, np.float32) / 255.0
+        return (arr[..., None] if arr.ndim == 2 else arr), "DIP F-16"
     import jax
     print("note: scikit-image is not installed; using synthetic clip art (pip install scikit-image for a photo)")
     return data.clipart(jax.random.key(0), (size, size, 3)), "synthetic clip art"
@@ -93,7 +150,15 @@ def cmd_demo(args) -> int:
     from . import data, io, metrics
 
     t_start = time.perf_counter()
-    name = next(n for n in DEMO_PREFERENCE if n in jaxreg.methods.names())
+    if args.size < 8:
+        raise CLIError(f"--size must be at least 8 pixels, got {args.size}")
+    if args.iters < 1:
+        raise CLIError(f"--iters must be at least 1, got {args.iters}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} exists and is not a directory")
+    available = jaxreg.methods.names()
+    name = next((n for n in DEMO_PREFERENCE if n in available), None) or available[0]
     clean, source = _demo_image(args.size)
     sigma = 0.1
     noisy = data.add_gaussian_noise(jax.random.key(args.seed), clean, sigma)
@@ -103,7 +168,6 @@ def cmd_demo(args) -> int:
     result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=args.iters,
                           progress=not args.quiet)
     restored = np.clip(np.asarray(result.image), 0, 1)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     io.imwrite(out / "clean.png", clean)
     io.imwrite(out / "input.png", np.clip(np.asarray(noisy), 0, 1))
@@ -131,15 +195,19 @@ def _build_problem(task, y, args):
     if task == "inpaint":
         if not args.mask:
             raise CLIError("--task inpaint needs --mask (1 = observed, 0 = missing)")
-        mask = np.asarray(io.imread(args.mask))
+        mask = _read_aux(args.mask, "--mask")
         if mask.shape[-1] != y.shape[-1] and mask.shape[-1] != 1:
             mask = mask[..., :1]
         return problems.Inpaint(y, mask)
     if task == "deblur":
         if not args.kernel:
             raise CLIError("--task deblur needs --kernel (a .npy array, or an image normalised to sum 1)")
-        kernel = np.asarray(io.imread(args.kernel))[..., 0]
-        if not args.kernel.endswith(".npy"):
+        kernel = _read_aux(args.kernel, "--kernel")
+        if kernel.shape[-1] not in (1, 3):
+            raise CLIError(f"--kernel: {args.kernel!r} must hold one 2-D kernel (an image or a (kh, kw) array), "
+                           f"got shape {kernel.shape}")
+        kernel = kernel.mean(axis=-1)  # an RGB kernel image counts as gray
+        if not args.kernel.lower().endswith(".npy"):
             total = kernel.sum()
             kernel = kernel / total if total > 0 else kernel
         return problems.Deblur(y, kernel, boundary=args.boundary)
@@ -151,10 +219,16 @@ def cmd_restore(args) -> int:
     import jaxreg
     from . import io
 
-    if os.path.exists(args.output) and _same_file(args.input, args.output) and not args.force:
+    # every check runs before the (slow) compilation
+    if _same_file(args.input, args.output) and not args.force:
         raise CLIError(f"refusing to overwrite the input {args.input!r}; pass --force to do so")
-    method = jaxreg.methods.get(args.method, **parse_settings(args.set))
+    _check_output_path(args.output)
+    params = jaxreg.methods.method_class(args.method).parameters()
+    method = jaxreg.methods.get(args.method, **parse_settings(args.set, params, args.method))
     y = io.imread(args.input)
+    if os.path.splitext(args.output)[1].lower() != ".npy" and y.shape[-1] not in (1, 3):
+        raise CLIError(f"input {args.input!r} has {y.shape[-1]} channels; only 1 or 3 can be written to "
+                       f"{args.output!r} (write a .npy instead)")
     problem = _build_problem(args.task, y, args)
     result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=args.iters,
                           progress=not args.quiet)
@@ -223,7 +297,7 @@ def main(argv=None) -> int:
         return 0
     try:
         return args.func(args)
-    except (CLIError, ValueError, FileNotFoundError) as err:
+    except (CLIError, ValueError, OSError) as err:  # OSError: missing/unreadable/unwritable files
         print(f"jaxreg: error: {err}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,135 @@
+"""Every linear operator passes the adjoint test; the fast normal-equation solvers equal dense solves."""
+
+import numpy as np
+import pytest
+import jax
+import jax.numpy as jnp
+
+from jaxreg import operators as ops
+from jaxreg import problems
+
+
+def _all_operator_classes(cls=ops.LinearOperator):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_operator_classes(sub)
+
+
+OPERATORS = sorted(set(_all_operator_classes()), key=lambda c: c.__name__)
+
+
+def test_every_operator_is_collected():
+    names = {c.__name__ for c in OPERATORS}
+    assert {"FiniteDifference", "Gradient", "CircularConvolution", "SameConvolution", "Mask",
+            "SubsampledHadamard", "RandomBinary", "Identity", "FunctionOperator"} <= names
+
+
+@pytest.mark.parametrize("cls", OPERATORS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adjoint(cls, seed):
+    assert "example" in cls.__dict__, f"operator {cls.__name__} must define an `example` classmethod"
+    op = cls.example(jax.random.key(seed))
+    passed, err = ops.check_adjoint(op, jax.random.key(100 + seed), rtol=1e-4)
+    assert passed, f"{cls.__name__}: relative adjoint error {err:.2e}"
+
+
+def test_check_adjoint_detects_a_wrong_adjoint():
+    class Wrong(ops.FiniteDifference):
+        def adjoint(self, y):
+            return -y
+    op = Wrong((8, 8, 3), axis=0)
+    passed, err = ops.check_adjoint(op, jax.random.key(0))
+    assert not passed and err > 1e-2
+
+
+def test_automatic_adjoint_matches_explicit():
+    op = ops.FiniteDifference((6, 7, 2), axis=1, circular=False)
+    auto = ops.linear_adjoint(op.apply, op.in_shape)
+    y = jax.random.normal(jax.random.key(0), op.in_shape)
+    np.testing.assert_allclose(auto(y), op.adjoint(y), atol=1e-6)
+
+
+def test_difference_values():
+    x = jnp.arange(4.0).reshape(4, 1, 1) ** 2  # 0 1 4 9
+    np.testing.assert_allclose(ops.difference(x, 0).ravel(), [1, 3, 5, -9])
+    np.testing.assert_allclose(ops.difference(x, 0, circular=False).ravel(), [1, 3, 5, 0])
+
+
+def test_circular_and_same_convolution_agree_inside_and_centre_delta_is_identity():
+    x = jax.random.uniform(jax.random.key(0), (16, 16, 2))
+    k = jax.random.uniform(jax.random.key(1), (3, 5))
+    a = ops.CircularConvolution(k, x.shape)(x)
+    b = ops.SameConvolution(k, x.shape)(x)
+    np.testing.assert_allclose(a[2:-2, 3:-3], b[2:-2, 3:-3], atol=1e-5)
+    delta = jnp.zeros((3, 5)).at[1, 2].set(1.0)
+    np.testing.assert_allclose(ops.CircularConvolution(delta, x.shape)(x), x, atol=1e-6)
+    np.testing.assert_allclose(ops.SameConvolution(delta, x.shape)(x), x, atol=1e-6)
+
+
+def test_fwht_is_the_orthonormal_hadamard_matrix_and_sequency_counts_sign_changes():
+    h = np.array([[1.0]])
+    for _ in range(4):
+        h = np.block([[h, h], [h, -h]])
+    x = np.random.default_rng(0).normal(size=(16, 3))
+    np.testing.assert_allclose(ops.fwht(jnp.asarray(x)), h @ x / 4.0, atol=1e-5)
+    changes = (np.diff(np.sign(h), axis=1) != 0).sum(axis=1)
+    np.testing.assert_array_equal(ops.walsh_sequency(16), changes)
+
+
+def test_hadamard_sequency_rows_start_at_dc_and_compression_factor():
+    op = ops.SubsampledHadamard.from_compression((16, 16, 1), 4.0)
+    assert op.out_shape == (64, 1)
+    assert int(op.rows[0]) == 0
+    x = jnp.ones((16, 16, 1))  # constant image: all energy in the DC pattern
+    np.testing.assert_allclose(np.abs(op(x)).sum(), 16.0, rtol=1e-5)
+
+
+# --- (μI + ρKᵀK + Σ wᵢ DᵢᵀDᵢ) x = b: fast exact solvers against a dense solve in float64 -------------
+def _dense(problem, mu, rho, weights, circular=True):
+    """The matrix of the normal operator, column by column (one vmapped, jitted call)."""
+    shape = problem.image_shape
+    n = int(np.prod(shape))
+    matvec = lambda e: problem.normal_matvec(e.reshape(shape), mu, rho, weights, circular).ravel()  # noqa: E731
+    return np.asarray(jax.jit(jax.vmap(matvec))(jnp.eye(n))).T
+
+
+def _x64_problems(y, key):
+    kernel = jax.random.uniform(key, (3, 3)) + 0.1
+    mask = (jax.random.uniform(key, y.shape[:2]) > 0.4).astype(float)
+    op = ops.SubsampledHadamard.from_compression(y.shape, 2.0)
+    return {
+        "denoise": (problems.Denoise(y), {0: 0.7, 1: 1.3, 2: 0.4}),
+        "deblur": (problems.Deblur(y, kernel), {0: 0.7, 1: 1.3, 2: 0.4}),
+        "deblur-hw": (problems.Deblur(y, kernel), {0: 0.5, 1: 0.25}),
+        "inpaint": (problems.Inpaint(y, mask), {}),
+        "hadamard": (problems.CompressiveSensing(op(y), op), {}),
+    }
+
+
+@pytest.mark.parametrize("name", ["denoise", "deblur", "deblur-hw", "inpaint", "hadamard"])
+def test_exact_normal_solve_equals_dense_solve_x64(name):
+    with jax.enable_x64(True):
+        key = jax.random.key(0)
+        y = jax.random.uniform(key, (8, 8, 3), dtype=jnp.float64)
+        problem, weights = _x64_problems(y, jax.random.key(1))[name]
+        assert problem.y.dtype == jnp.float64
+        assert problem.normal_solve_is_exact(weights)
+        b = jax.random.normal(jax.random.key(2), (8, 8, 3), dtype=jnp.float64)
+        mu, rho = 0.3, 2.0
+        x_dense = np.linalg.solve(_dense(problem, mu, rho, weights), np.asarray(b).ravel())
+        x_fast = np.asarray(problem.solve_normal(b, mu, rho, weights)).ravel()
+        assert x_fast.dtype == np.float64
+        assert np.max(np.abs(x_fast - x_dense)) <= 1e-8
+
+
+@pytest.mark.parametrize("boundary,circular", [("replicate", True), ("circular", False)])
+def test_conjugate_gradient_fallback_matches_dense_solve(boundary, circular):
+    with jax.enable_x64(True):
+        y = jax.random.uniform(jax.random.key(0), (8, 8, 3), dtype=jnp.float64)
+        problem = problems.Deblur(y, jnp.ones((3, 3)) / 9.0, boundary=boundary)
+        weights = {0: 0.5, 1: 0.5}
+        assert not problem.normal_solve_is_exact(weights, circular)
+        b = jax.random.normal(jax.random.key(2), (8, 8, 3), dtype=jnp.float64)
+        x_dense = np.linalg.solve(_dense(problem, 0.1, 1.0, weights, circular), np.asarray(b).ravel())
+        x_cg = problem.solve_normal(b, 0.1, 1.0, weights, circular=circular, cg_iters=500, cg_tol=1e-13)
+        assert np.max(np.abs(np.asarray(x_cg).ravel() - x_dense)) <= 1e-8
