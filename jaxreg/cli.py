@@ -12,8 +12,9 @@ import numpy as np
 
 # Methods the demo prefers, best first; the first one registered is used.
 DEMO_PREFERENCE = ("dip", "tv", "tikhonov")
-# Settings the demo uses for each method on σ = 0.1 denoising (no ground truth involved).
-DEMO_PARAMS = {"tikhonov": {"lam": 1.5}, "tv": {"lam": 0.08}}
+# Settings the demo uses for each method on σ = 0.1 denoising (no ground truth involved);
+# tikhonov's lam is instead chosen per image by SURE (``jaxreg.methods.tikhonov.sure_lam``).
+DEMO_PARAMS = {"tikhonov": {"lam": 0.5}, "tv": {"lam": 0.08}}
 TASKS = ("denoise", "inpaint", "deblur", "jpeg", "smooth")
 
 
@@ -147,6 +148,7 @@ def _demo_image(size: int):
 def cmd_demo(args) -> int:
     import jax
     import jaxreg
+    from .methods.tikhonov import sure_lam
     from . import data, io, metrics
 
     t_start = time.perf_counter()
@@ -163,8 +165,13 @@ def cmd_demo(args) -> int:
     sigma = 0.1
     noisy = data.add_gaussian_noise(jax.random.key(args.seed), clean, sigma)
     problem = jaxreg.problems.Denoise(noisy, sigma=sigma)
-    method = jaxreg.methods.get(name, **DEMO_PARAMS.get(name, {}))
-    print(f"jaxreg demo: {source} {tuple(clean.shape)}, Gaussian noise σ = {sigma}, method {name!r}")
+    params = dict(DEMO_PARAMS.get(name, {}))
+    if name == "tikhonov":
+        params["lam"] = sure_lam(noisy, sigma)
+    method = jaxreg.methods.get(name, **params)
+    settings = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in params.items())
+    print(f"jaxreg demo: {source} {tuple(clean.shape)}, Gaussian noise σ = {sigma}, method {name!r}"
+          + (f" ({settings})" if settings else ""))
     result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=args.iters,
                           progress=not args.quiet)
     restored = np.clip(np.asarray(result.image), 0, 1)
@@ -185,7 +192,7 @@ def cmd_demo(args) -> int:
 
 
 def _build_problem(task, y, args):
-    from . import io, problems
+    from . import problems
     if task == "denoise":
         return problems.Denoise(y, sigma=args.sigma)
     if task == "jpeg":

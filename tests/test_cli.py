@@ -70,6 +70,28 @@ def test_demo_writes_images_and_improves_psnr(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["clean.png", "comparison.png", "input.png", "output.png"]
 
 
+def test_demo_sure_lam_is_near_oracle_and_grows_with_size():
+    """The demo's Tikhonov lam comes from SURE (σ only): close to the best lam found with the clean image."""
+    from jaxreg.methods.tikhonov import sure_lam
+
+    def tikhonov_psnr(y, clean, lam):  # closed-form circular Tikhonov denoising, in NumPy
+        h, w, _ = y.shape
+        s = (2 - 2 * np.cos(2 * np.pi * np.arange(h) / h))[:, None] + (2 - 2 * np.cos(2 * np.pi * np.arange(w) / w))
+        x = np.real(np.fft.ifft2(np.fft.fft2(y, axes=(0, 1)) / (1 + lam * s)[..., None], axes=(0, 1)))
+        return -10 * np.log10(np.mean((np.clip(x, 0, 1) - clean) ** 2))
+
+    lams = []
+    for size in (32, 128):
+        clean = np.asarray(data.sample_image("astronaut", size=size), np.float64)
+        noisy = np.asarray(data.add_gaussian_noise(jax.random.key(0), clean, 0.1), np.float64)
+        lam = sure_lam(noisy, 0.1)
+        lams.append(lam)
+        oracle = max(tikhonov_psnr(noisy, clean, t) for t in np.logspace(-2, 1, 31))
+        assert tikhonov_psnr(noisy, clean, lam) > oracle - 0.3
+        assert tikhonov_psnr(noisy, clean, 1.5) < oracle - 1.0  # the old fixed lam was far off at these sizes
+    assert lams[1] > lams[0]
+
+
 def test_demo_out_must_be_a_folder(tmp_path, capsys):
     f = tmp_path / "file.png"
     f.write_bytes(b"x")

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxreg
+import jaxreg.data
 from jaxreg import Status, methods, problems
 from helpers import Blowup, Relax, TRACES
 
@@ -13,19 +14,25 @@ KEY = jax.random.key(0)
 
 
 @pytest.fixture(scope="module")
-def noisy(f16_32):
-    y = f16_32 + 0.1 * np.asarray(jax.random.normal(jax.random.key(1), f16_32.shape))
+def photo():
+    """A real photo (scikit-image's astronaut, a test dependency) at 32×32×3."""
+    return np.asarray(jaxreg.data.sample_image("astronaut", size=32))
+
+
+@pytest.fixture(scope="module")
+def noisy(photo):
+    y = photo + 0.1 * np.asarray(jax.random.normal(jax.random.key(1), photo.shape))
     return y.astype(np.float32)
 
 
 @pytest.mark.parametrize("kind", ["denoise", "deblur"])
-def test_tikhonov_reaches_closed_form_minimiser(kind, noisy, f16_32):
+def test_tikhonov_reaches_closed_form_minimiser(kind, noisy, photo):
     lam = 0.5
     if kind == "denoise":
         p = problems.Denoise(noisy)
     else:
         p = problems.Deblur(noisy, jnp.ones((3, 3)) / 9.0)
-    r = jaxreg.solve(p, methods.get("tikhonov", lam=lam, tol=1e-6), key=KEY, num_iters=300, reference=f16_32)
+    r = jaxreg.solve(p, methods.get("tikhonov", lam=lam, tol=1e-6), key=KEY, num_iters=300, reference=photo)
     closed = p.solve_normal(p.adjoint(p.y), 0.0, 1.0, {0: lam, 1: lam})
     assert r.status == Status.CONVERGED
     assert r.num_iters < 300
@@ -35,12 +42,12 @@ def test_tikhonov_reaches_closed_form_minimiser(kind, noisy, f16_32):
     assert set(h) >= {"objective", "psnr", "ssim", "residual"}
     assert all(len(v) == r.num_iters for v in h.values())
     assert np.all(np.diff(h["objective"]) <= 1e-3 * abs(h["objective"][0]))
-    assert h["psnr"][-1] == pytest.approx(float(jaxreg.metrics.psnr(r.image, f16_32, data_range=1.0)), abs=1e-4)
+    assert h["psnr"][-1] == pytest.approx(float(jaxreg.metrics.psnr(r.image, photo, data_range=1.0)), abs=1e-4)
 
 
-def test_tikhonov_inpainting_matches_conjugate_gradient_solution(f16_32):
+def test_tikhonov_inpainting_matches_conjugate_gradient_solution(photo):
     mask = np.asarray(jax.random.uniform(jax.random.key(3), (32, 32, 1)) > 0.5, np.float32)
-    p = problems.Inpaint(f16_32 * mask, mask)
+    p = problems.Inpaint(photo * mask, mask)
     r = jaxreg.solve(p, methods.get("tikhonov", lam=0.05, tol=1e-7), key=KEY, num_iters=500)
     ref = p.solve_normal(p.adjoint(p.y), 0.0, 1.0, {0: 0.05, 1: 0.05}, cg_iters=2000, cg_tol=1e-7)
     np.testing.assert_allclose(r.image, ref, atol=1e-3)

@@ -14,10 +14,11 @@ method for testing the drivers.
 
 from __future__ import annotations
 
+import numpy as np
 import jax.numpy as jnp
 
 from .._pytree import pytree_dataclass, static
-from ..operators import difference
+from ..operators import difference, difference_symbol
 from .base import Method
 from .registry import register
 
@@ -38,6 +39,12 @@ class Tikhonov(Method):
     lam: float = 0.1
     tol: float = 1e-6
     axes: tuple = static(default=(0, 1))
+
+    def validate(self, problem):
+        super().validate(problem)
+        ndim = len(problem.image_shape)
+        if not self.axes or any(not -ndim <= int(a) < ndim for a in self.axes):
+            raise ValueError(f"tikhonov: axes must be image axes in [-{ndim}, {ndim}), got {self.axes!r}")
 
     def _weights(self):
         return {a: self.lam for a in self.axes}
@@ -75,3 +82,22 @@ class Tikhonov(Method):
 
     def converged(self, state, problem):
         return state["rr"] <= (self.tol ** 2) * state["bb"]
+
+
+def sure_lam(y, sigma: float, lams=np.logspace(-2, 1, 61)) -> float:
+    """The ``lam`` of Tikhonov *denoising* (``A = I``, axes H and W) that minimises SURE.
+
+    The estimate ``x = (I + lam Σ DᵀD)⁻¹ y`` is linear and diagonal in the DFT
+    with gain ``g = 1 / (1 + lam s)``, so Stein's unbiased risk estimate
+    (Stein 1981) ``‖x − y‖² − N σ² + 2 σ² tr(∂x/∂y)`` is exact and cheap.  It
+    needs only the noise level ``sigma``, never the clean image.
+    """
+    y = jnp.asarray(y)
+    s = difference_symbol(y.shape, {0: 1.0, 1: 1.0})[..., 0]  # (H, W)
+    h, w, c = y.shape
+    power = jnp.sum(jnp.abs(jnp.fft.fft2(y, axes=(0, 1))) ** 2, axis=-1) / (h * w)  # Parseval
+    lam = jnp.asarray(lams)[:, None, None]
+    g = 1.0 / (1.0 + lam * s)
+    risk = (jnp.sum((lam * s * g) ** 2 * power, axis=(1, 2)) - y.size * sigma ** 2
+            + 2 * sigma ** 2 * c * jnp.sum(g, axis=(1, 2)))
+    return float(np.asarray(lams)[int(jnp.argmin(risk))])
