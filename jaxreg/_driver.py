@@ -77,6 +77,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
 
     def advance(state):
         new = m.step(state, problem)
+        new = jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, state)
         finite = _all_finite(new)
         conv = jnp.asarray(m.converged(new, problem), bool)
         conv = conv | ((tol > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
@@ -196,7 +197,9 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
     """Initialise and iterate (batched over ``levels``); returns a dict of host/device results."""
     metric_names = ()
     if reference is not None:
-        metric_names = ("psnr", "ssim") if len(problem.image_shape) == 3 else ("psnr",)
+        shape = problem.image_shape
+        with_ssim = len(shape) == 3 and min(shape[:2]) >= 7  # SSIM's 7×7 window must fit
+        metric_names = ("psnr", "ssim") if with_ssim else ("psnr",)
     length = max(1, min(int(chunk_size), int(num_iters)))
     if progress is None:
         progress = sys.stderr.isatty()

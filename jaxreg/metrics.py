@@ -93,17 +93,18 @@ def _window_1d(window, dtype):
 
 
 def _filter_valid(stack, taps):
-    """Separable depthwise VALID correlation of an ``(H, W, K)`` stack with ``taps``."""
-    k, n = taps.shape[0], stack.shape[-1]
-    out = stack[None]
-    for kernel_shape in ((k, 1, 1, n), (1, k, 1, n)):
-        kernel = jnp.broadcast_to(taps.reshape(kernel_shape[:2] + (1, 1)), kernel_shape)
-        out = jax.lax.conv_general_dilated(
-            out, kernel, window_strides=(1, 1), padding="VALID",
-            dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=n,
-            precision=jax.lax.Precision.HIGHEST,
-        )
-    return out[0]
+    """Separable VALID correlation of an ``(H, W, K)`` stack with ``taps`` along H then W.
+
+    Written as a weighted sum of shifted slices: exact float32 arithmetic on
+    every backend (no reduced-precision convolution path) and faster on CPUs
+    than a depthwise convolution for these 7- and 11-tap windows.
+    """
+    k = taps.shape[0]
+    out = stack
+    for axis in (0, 1):
+        n = out.shape[axis] - k + 1
+        out = sum(taps[i] * jax.lax.slice_in_dim(out, i, i + n, axis=axis) for i in range(k))
+    return out
 
 
 def ssim(image, reference, *, data_range, window="uniform"):

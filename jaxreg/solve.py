@@ -63,6 +63,8 @@ def check_run_args(problem, method, key, num_iters, reference, tol, data_range, 
         raise ValueError(f"data_range must be positive, got {data_range}")
     if reference is None:
         return None
+    if isinstance(problem, (list, tuple)) and not isinstance(reference, (list, tuple)):
+        raise ValueError("with a list of problems, reference must be a list with one image per problem")
     refs = reference if isinstance(reference, (list, tuple)) else [reference]
     if len(refs) != len(problems):
         raise ValueError(f"got {len(refs)} references for {len(problems)} problems")
@@ -98,6 +100,8 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
       ``NONFINITE`` and returns the last finite iterate; nothing raises inside
       the traced loop.
     """
+    if isinstance(problem, (list, tuple)):
+        raise ValueError("solve takes one problem; use jaxreg.sweep for a list of problems")
     reference = check_run_args(problem, method, key, num_iters, reference, tol, data_range, chunk_size)
     out = _driver.run(problem, method, {}, key, reference, levels=(), num_iters=num_iters, tol=tol,
                       data_range=data_range, chunk_size=chunk_size, progress=progress, label=method.name)

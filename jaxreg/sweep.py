@@ -90,6 +90,10 @@ def grid_points(grid: dict, mode: str = "product") -> dict:
     raise ValueError(f"mode must be 'product' or 'zip', got {mode!r}")
 
 
+def _is_float(values, base) -> bool:
+    return np.issubdtype(values.dtype, np.floating) or np.issubdtype(np.asarray(base).dtype, np.floating)
+
+
 def _stack(trees):
     first = trees[0]
     treedef = jax.tree_util.tree_structure(first)
@@ -147,8 +151,10 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
             raise ValueError(f"{name!r} is not a hyperparameter of {method.name!r} that can be swept; "
                              f"sweepable: {', '.join(sorted(leaves))}")
     num_points = len(next(iter(points.values())))
-    params = {k: jnp.asarray(v, dtype=jnp.result_type(float) if np.issubdtype(v.dtype, np.floating) else None)
+    params = {k: jnp.asarray(v, dtype=jnp.result_type(float) if _is_float(v, getattr(method, k)) else None)
               for k, v in points.items()}
+    for p in (problem if isinstance(problem, (list, tuple)) else [problem]):
+        method.replace(**params).validate(p)  # every grid value, eagerly
 
     levels = ["grid"]
     if num_seeds is not None:
@@ -167,14 +173,15 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
                       label=f"{method.name} sweep ({num_points} points)")
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
-    images = _output_batched(method, state, len(levels))
+    images = _output_batched(method, {k: trim(v) for k, v in params.items()}, state, len(levels))
     return SweepResult(images=images, params={k: np.asarray(v) for k, v in points.items()},
                        history={k: trim(v) for k, v in out["history"].items()}, status=trim(out["status"]),
                        num_iters=trim(out["iterations"]), timings=out["timings"], state=state)
 
 
-def _output_batched(method, state, depth):
-    fn = method.output
-    for _ in range(depth):
-        fn = jax.vmap(fn)
-    return fn(state)
+def _output_batched(method, params, state, depth):
+    """``output`` of every run, each with its own grid point's hyperparameters."""
+    fn = lambda p, s: method.replace(**p).output(s)  # noqa: E731
+    for _ in range(depth - 1):
+        fn = jax.vmap(fn, in_axes=(None, 0))
+    return jax.vmap(fn)(params, state)

@@ -37,6 +37,7 @@ class Relax(Method):
     name = "relax"
     problems = (Problem,)
     lr: float = 0.5
+    out_scale: float = 1.0
     mode: str = static(default="plain")
 
     def init(self, key, problem):
@@ -47,7 +48,7 @@ class Relax(Method):
         return {"x": state["x"] + self.lr * (problem.y - state["x"])}
 
     def output(self, state):
-        return state["x"]
+        return self.out_scale * state["x"]
 
     def diagnostics(self, state, problem):
         return {"objective": problem.data_fidelity(state["x"])}

@@ -114,3 +114,28 @@ def test_method_errors(noisy):
         jaxreg.solve(problems.Denoise(noisy), methods.get("tikhonov", lam=-1.0), key=KEY, num_iters=2)
     with pytest.raises(ValueError, match="must be a jaxreg method"):
         jaxreg.solve(problems.Denoise(noisy), "tikhonov", key=KEY, num_iters=2)
+
+
+def test_solve_rejects_a_list_of_problems(noisy):
+    with pytest.raises(ValueError, match="use jaxreg.sweep"):
+        jaxreg.solve([problems.Denoise(noisy)], Relax(), key=KEY, num_iters=2)
+
+
+def test_image_smaller_than_the_ssim_window_records_psnr_only():
+    y = np.full((6, 6, 1), 0.5, np.float32)
+    r = jaxreg.solve(problems.Denoise(y), Relax(), key=KEY, num_iters=3, reference=y * 0.9)
+    assert set(r.history) == {"objective", "psnr"}
+
+
+def test_singular_fft_solve_is_finite_and_float32_stays_float32_under_x64(photo):
+    kernel = np.ones((1, 2), np.float32) / 2.0  # spectral zero at the Nyquist column
+    p = problems.Deblur(jaxreg.data.blur(photo, kernel), kernel)
+    x = p.solve_normal(p.adjoint(p.y), 0.0, 1.0)  # (AᵀA)⁺Aᵀy
+    assert np.all(np.isfinite(x))
+    np.testing.assert_allclose(p.forward(x), p.y, atol=1e-3)  # consistent system: exact fit
+    with jax.enable_x64(True):
+        mask = np.ones((32, 32), np.float32)
+        mask[::3] = 0
+        q = problems.Inpaint(photo, mask)
+        assert q.forward(jnp.asarray(photo)).dtype == jnp.float32
+        assert q.solve_normal(jnp.asarray(photo), 0.1, 1.0).dtype == jnp.float32

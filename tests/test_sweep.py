@@ -129,3 +129,29 @@ def test_sweep_sharded_over_four_host_devices(swept, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "a.npy"), s.images, atol=1e-5, rtol=1e-5)
     z = jaxreg.sweep(p, methods.get("tikhonov"), {"lam": np.linspace(0.05, 1.0, 10)}, key=KEY, num_iters=60)
     np.testing.assert_allclose(np.load(tmp_path / "b.npy"), z.images, atol=1e-5, rtol=1e-5)
+
+
+def test_images_use_each_grid_points_hyperparameters():
+    p, _ = synthetic_problem()
+    s = jaxreg.sweep(p, Relax(lr=1.0), {"out_scale": [1.0, 2.0, 3.0]}, key=KEY, num_iters=1, num_seeds=2)
+    for i, scale in enumerate([1.0, 2.0, 3.0]):
+        np.testing.assert_allclose(s.images[i, 1], scale * p.y, rtol=1e-6)
+
+
+def test_grid_values_and_references_are_validated_eagerly():
+    p, x = synthetic_problem()
+    with pytest.raises(ValueError, match="lam must be non-negative"):
+        jaxreg.sweep(p, methods.get("tikhonov"), {"lam": [-1.0, 1.0]}, key=KEY, num_iters=2)
+    with pytest.raises(ValueError, match="one image per problem"):
+        jaxreg.sweep([p], methods.get("tikhonov"), {"lam": [1.0]}, key=KEY, num_iters=2, reference=x)
+
+
+def test_integer_grid_values_become_floats_and_noise_level_is_a_leaf():
+    p, x = synthetic_problem()
+    s = jaxreg.sweep(p, Relax(), {"lr": [0, 1]}, key=KEY, num_iters=1)
+    np.testing.assert_allclose(s.images[1], p.y, rtol=1e-6)
+    a = problems.Denoise(p.y, sigma=0.1)
+    b = problems.Denoise(p.y, sigma=0.2)
+    assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
+    s = jaxreg.sweep([a, b], Relax(), {"lr": [0.5]}, key=KEY, num_iters=1)
+    assert s.images.shape == (1, 2, 32, 32, 3)

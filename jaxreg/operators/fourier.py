@@ -86,8 +86,13 @@ def difference_symbol(shape, weights: dict):
 
 
 def solve_diagonal_fft(b, symbol):
-    """Solve ``M x = b`` where ``M`` is diagonal in the DFT over all axes of ``b`` with real symbol ``symbol``."""
-    x = jnp.fft.ifftn(jnp.fft.fftn(b) / symbol)
+    """Solve ``M x = b`` where ``M`` is diagonal in the DFT over all axes of ``b`` with real symbol ``symbol``.
+
+    Frequencies where the symbol is 0 (a singular system, e.g. ``μ = 0`` and a kernel
+    with spectral zeros) get 0: the minimum-norm least-squares solution.
+    """
+    nonzero = symbol != 0
+    x = jnp.fft.ifftn(jnp.where(nonzero, jnp.fft.fftn(b) / jnp.where(nonzero, symbol, 1.0), 0.0))
     return jnp.real(x).astype(b.dtype)
 
 

@@ -53,7 +53,7 @@ class Mask(LinearOperator):
         set_fields(self, in_shape=in_shape, mask=check_mask(mask, in_shape))
 
     def apply(self, x):
-        return self.mask * x
+        return self.mask.astype(x.dtype) * x
 
     def adjoint(self, y):
-        return self.mask * y
+        return self.mask.astype(y.dtype) * y

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._checks import as_float_array, check_nonnegative
-from .._pytree import pytree_dataclass, set_fields, static
+from .._pytree import pytree_dataclass, set_fields
 from ..operators import Identity, difference_symbol, solve_diagonal_fft
 from .base import Problem
 
@@ -39,7 +39,7 @@ class IdentityProblem(Problem):
 class Denoise(IdentityProblem):
     """Gaussian denoising, ``y = x + n``; ``sigma`` (optional, [0, 1] scale) is the noise level if known."""
 
-    sigma: float | None = static(default=None)
+    sigma: float | None = None
 
     def __init__(self, y, sigma=None):
         check_nonnegative(sigma, "noise level sigma")
@@ -51,7 +51,7 @@ class Denoise(IdentityProblem):
 class JPEGArtifacts(IdentityProblem):
     """JPEG artefact removal with the identity fidelity ``½‖x − y‖²`` (as DIP-ℓ0); ``quality`` is informative."""
 
-    quality: int | None = static(default=None)
+    quality: int | None = None
 
     def __init__(self, y, quality=None):
         if quality is not None and not 1 <= int(quality) <= 100:

@@ -15,7 +15,7 @@ from .identity import IMAGE_RANKS
 
 def _safe_divide(b, den):
     """``b / den`` with 0 where ``den = 0`` (the minimum-norm solution of a singular diagonal system)."""
-    return jnp.where(den > 0, b / jnp.where(den > 0, den, 1.0), 0.0)
+    return jnp.where(den > 0, b / jnp.where(den > 0, den, 1.0), 0.0).astype(b.dtype)
 
 
 @pytree_dataclass(init=False)
