@@ -174,9 +174,9 @@ class _Progress:
             self.task = self.bar.add_task(label, total=total, info="")
             self.bar.start()
 
-    def update(self, done, info=""):
+    def update(self, done, info="", total=None):
         if self.bar is not None:
-            self.bar.update(self.task, completed=done, info=info)
+            self.bar.update(self.task, completed=done, info=info, total=total)
 
     def close(self):
         if self.bar is not None:
@@ -230,8 +230,11 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
             status = np.asarray(carry["status"])
             chunks.append(records)
             done += length
-            bar.update(min(done, num_iters), _progress_info(records))
-            if not np.any(status == RUNNING):
+            stopped = not np.any(status == RUNNING)
+            performed = int(np.max(carry["iteration"]))  # small host read, once per chunk
+            bar.update(performed if stopped else min(done, num_iters), _progress_info(records),
+                       total=performed if stopped else None)
+            if stopped:
                 break
         jax.block_until_ready(carry)
         run_s += time.perf_counter() - t0
