@@ -39,13 +39,13 @@ class Method(Pytree):
 
     # -- protocol --------------------------------------------------------------------------------
     def init(self, key, problem):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement init")
 
     def step(self, state, problem):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement step")
 
     def output(self, state):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement output")
 
     def diagnostics(self, state, problem) -> dict:
         """Scalars recorded every iteration (e.g. ``{"objective": ...}``); none by default."""
