@@ -4,7 +4,7 @@ Entry points: :func:`solve` (one method, one problem, the loop compiled) and
 :func:`sweep` (a hyperparameter grid in one vmapped, compiled call).
 """
 
-from . import data, io, metrics, methods, operators, problems
+from . import data, io, metrics, methods, operators, problems, regularizers
 from ._driver import Status
 from .solve import Result, solve
 from .sweep import Best, SweepResult, grid_points, sweep

@@ -78,7 +78,8 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
     def advance(state):
         new = m.step(state, problem)
         new = jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, state)
-        finite = _all_finite(new)
+        # the output is checked (cheap); a NaN elsewhere in the state reaches it within a step
+        finite = _all_finite(m.output(new))
         conv = jnp.asarray(m.converged(new, problem), bool)
         conv = conv | ((tol > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
         status = jnp.where(finite, jnp.where(conv, Status.CONVERGED, RUNNING), Status.NONFINITE)

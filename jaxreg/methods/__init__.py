@@ -5,6 +5,6 @@
 
 from .base import Method
 from .registry import get, method_class, names, register
-from . import tikhonov  # noqa: F401  (registers "tikhonov")
+from . import l0_smoothing, pnp, tikhonov, tv, wiener  # noqa: F401  (registers the methods)
 
 __all__ = ["Method", "get", "method_class", "names", "register"]

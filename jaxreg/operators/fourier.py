@@ -91,8 +91,13 @@ def solve_diagonal_fft(b, symbol):
     Frequencies where the symbol is 0 (a singular system, e.g. ``μ = 0`` and a kernel
     with spectral zeros) get 0: the minimum-norm least-squares solution.
     """
+    symbol = jnp.asarray(symbol)
+    symbol = symbol.reshape((1,) * (b.ndim - symbol.ndim) + symbol.shape)
+    # transform only the axes the symbol varies along: the others are independent problems
+    axes = tuple(a for a in range(b.ndim) if symbol.shape[a] > 1) or (0,)
     nonzero = symbol != 0
-    x = jnp.fft.ifftn(jnp.where(nonzero, jnp.fft.fftn(b) / jnp.where(nonzero, symbol, 1.0), 0.0))
+    spectrum = jnp.fft.fftn(b, axes=axes)
+    x = jnp.fft.ifftn(jnp.where(nonzero, spectrum / jnp.where(nonzero, symbol, 1.0), 0.0), axes=axes)
     return jnp.real(x).astype(b.dtype)
 
 
