@@ -63,7 +63,7 @@ class TV(Method):
     nonnegative = ("lam_t", "tol")
 
     lam: float = 0.1
-    rho: float = 0.5
+    rho: float = 1.0
     lam_t: float = 1.0
     tol: float = 0.0
     isotropic: bool = static(default=True)
