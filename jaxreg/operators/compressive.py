@@ -14,6 +14,8 @@ compression factor is ``CF = N / M``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import jax
 import jax.numpy as jnp
@@ -22,6 +24,7 @@ from .._pytree import pytree_dataclass, set_fields, static
 from .base import LinearOperator
 
 
+@functools.partial(jax.jit, static_argnames="axis")
 def fwht(x, axis: int = 0):
     """Orthonormal fast Walsh–Hadamard transform (Sylvester/natural order) along ``axis``.
 
