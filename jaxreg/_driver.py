@@ -75,20 +75,22 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
     """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records."""
     m = _with(method, params)
 
-    def advance(state):
+    def advance(state, iteration):
         new = m.step(state, problem)
         new = jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, state)
         # the output is checked (cheap); a NaN elsewhere in the state reaches it within a step
         finite = _all_finite(m.output(new))
         conv = jnp.asarray(m.converged(new, problem), bool)
-        conv = conv | ((tol > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
+        # the relative-change test starts at the second step: ADMM-type methods may leave x unchanged
+        # in their first step (dual variables start at 0), which is not convergence
+        conv = conv | ((tol > 0) & (iteration > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
         status = jnp.where(finite, jnp.where(conv, Status.CONVERGED, RUNNING), Status.NONFINITE)
         kept = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
         return kept, status.astype(jnp.int32)
 
     def body(c, _):
         active = (c["status"] == RUNNING) & (c["iteration"] < num_iters)
-        state, status = jax.lax.cond(active, advance, lambda s: (s, c["status"]), c["state"])
+        state, status = jax.lax.cond(active, advance, lambda s, i: (s, c["status"]), c["state"], c["iteration"])
         record = dict(m.diagnostics(state, problem))
         if metric_names:
             record.update(_metric_values(m.output(state), reference, metric_names, data_range))

@@ -1,0 +1,178 @@
+"""Shared helpers of the benchmark scripts: data loading, timing, and writing JSON + markdown results.
+
+Not part of the library; imported by the scripts in this folder (run them with ``PYTHONPATH=.`` from the
+repository root, or after ``pip install .``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import jax
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DEFAULT_DATA = (HERE.parent / ".." / "shared" / "data").resolve()
+
+
+# ------------------------------------------------------------------------------------------------ environment
+def environment() -> dict:
+    """Device, versions, date: quoted in every result file."""
+    dev = jax.devices()[0]
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    return {
+        "date": datetime.date.today().isoformat(),
+        "datetime_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "device": f"{dev.platform}: {dev.device_kind}" if dev.platform != "cpu" else f"cpu ({os.cpu_count()} cores, {cpu})",
+        "jax_device": str(dev),
+        "jax": jax.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def env_line(env: dict) -> str:
+    return f"{env['date']} · {env['device']} · JAX {env['jax']} · Python {env['python']}"
+
+
+# ------------------------------------------------------------------------------------------------ data
+def data_dir(arg: str | None) -> Path:
+    return Path(arg).resolve() if arg else DEFAULT_DATA
+
+
+def have_data(path: Path) -> bool:
+    return path.is_dir() and (path / "README.md").exists()
+
+
+def skip_without_data(path: Path, what: str):
+    """Print a clear message and exit successfully when the shared data folder is missing."""
+    if not have_data(path):
+        print(f"SKIPPED {what}: the shared data folder {path} is absent "
+              f"(expected ../shared/data next to the repository; pass --data DIR to point elsewhere).")
+        sys.exit(0)
+
+
+def _square_resize(arr: np.ndarray, size: int | None) -> np.ndarray:
+    """Largest centred square, resized with Lanczos to ``size × size`` (as ``jaxreg.data.sample_image``)."""
+    if size is None:
+        return arr
+    h, w = arr.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    crop = arr[top:top + s, left:left + s]
+    if s == size:
+        return crop
+    return np.asarray(Image.fromarray(crop).resize((size, size), Image.Resampling.LANCZOS))
+
+
+def load_rgb(path: Path, size: int | None = None) -> np.ndarray:
+    """8-bit RGB image file → float32 ``(H, W, 3)`` in [0, 1] (alpha must not be present)."""
+    with Image.open(path) as im:
+        if im.mode not in ("RGB", "L"):
+            raise ValueError(f"{path}: unexpected mode {im.mode}")
+        arr = np.asarray(im.convert("RGB"))
+    return _square_resize(arr, size).astype(np.float32) / 255.0
+
+
+def load_gray(path: Path, size: int | None = None) -> np.ndarray:
+    """8-bit image file → float32 ``(H, W, 1)`` luminance (PIL ``L``) in [0, 1]."""
+    with Image.open(path) as im:
+        arr = np.asarray(im.convert("L"))
+    return _square_resize(arr, size).astype(np.float32)[..., None] / 255.0
+
+
+def clipart_reference(path: Path) -> np.ndarray:
+    """Clip-art ground truth: RGBA PNG composited over black, ``RGB · α/255`` (see ../shared/data/README.md)."""
+    with Image.open(path) as im:
+        rgba = np.asarray(im.convert("RGBA")).astype(np.float32)
+    return rgba[..., :3] * (rgba[..., 3:] / 255.0) / 255.0
+
+
+def to_gray(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of a float ``(H, W, 3)`` image, ``(H, W, 1)`` (as PIL's ``L`` conversion)."""
+    return (rgb @ np.asarray([0.299, 0.587, 0.114], np.float32))[..., None].astype(np.float32)
+
+
+def gray_square(gray: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop + Lanczos-resize a float gray ``(H, W, 1)`` image in [0, 1] to ``size × size``."""
+    u8 = np.clip(np.round(gray[..., 0] * 255.0), 0, 255).astype(np.uint8)
+    return _square_resize(u8, size).astype(np.float32)[..., None] / 255.0
+
+
+# ------------------------------------------------------------------------------------------------ timing
+def median_time(fn, repeats: int):
+    """``(median seconds, all seconds, last result)`` of ``repeats`` calls of ``fn()`` (which must block)."""
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, out
+
+
+def block(x):
+    return jax.block_until_ready(x)
+
+
+# ------------------------------------------------------------------------------------------------ output
+def fmt_s(seconds) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_db(v) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def table(header: list, rows: list) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, np.integer)):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, float) and not np.isfinite(x):
+        return str(x)
+    return x
+
+
+def write_results(name: str, fig: dict, markdown: str, out_dir: str | None = None) -> tuple:
+    """Write ``<out>/<name>.json`` and ``<out>/<name>.md``; return their paths."""
+    out = Path(out_dir) if out_dir else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    jpath, mpath = out / f"{name}.json", out / f"{name}.md"
+    with open(jpath, "w") as f:
+        json.dump(_jsonable(fig), f, indent=2)
+    with open(mpath, "w") as f:
+        f.write(markdown.rstrip() + "\n")
+    print(f"wrote {jpath} and {mpath}")
+    return jpath, mpath
