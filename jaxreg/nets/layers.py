@@ -1,0 +1,185 @@
+"""Building blocks of the networks, NHWC throughout: convolution with reflection or zero padding, BatchNorm
+on the statistics of the current input, ×2 upsampling, centre-cropping concatenation, activations, dropout.
+
+They follow ``models/common.py`` of the DIP code (Ulyanov, Vedaldi & Lempitsky, "Deep image prior", CVPR 2018;
+``DmitryUlyanov/deep-image-prior``), which every paper here reuses:
+
+* ``conv(..., pad='reflection')`` is ``ReflectionPad2d((k-1)//2)`` followed by an unpadded convolution;
+  ``pad='zero'`` is the convolution's own zero padding ``(k-1)//2``.  A stride-2 convolution therefore maps
+  ``H`` to ``ceil(H/2)``.
+* ``BatchNorm2d`` is never switched to eval mode: every forward pass normalises with the batch statistics of
+  its input (mean and *biased* variance over N, H, W; ε = 1e-5), so :class:`BatchNorm` keeps no running
+  statistics and ``apply(params, x)`` is a pure function.  Only γ and β are parameters (PyTorch counts the
+  same two).
+* ``nn.Upsample(scale_factor=2, mode='bilinear')`` (``align_corners=False``: half-pixel centres) is the fixed
+  two-tap filter ``out[2i] = ¾·x[i] + ¼·x[i-1]``, ``out[2i+1] = ¾·x[i] + ¼·x[i+1]`` with the edge sample
+  repeated; :func:`upsample2x` computes it from shifted slices (one pass per axis), which is what
+  ``jax.image.resize(..., 'bilinear')`` computes for an exact ×2 but cheaper.  ``'nearest'`` repeats.
+* ``Concat`` centre-crops every input to the smallest spatial size (offset ``(size - min)//2``) and
+  concatenates channels in order.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import flax.linen as nn
+from jax import lax
+
+from .init import bias_init, kernel_init
+
+PADS = ("reflection", "zero")
+UPSAMPLE_MODES = ("bilinear", "nearest")
+BN_EPS = 1e-5
+
+
+def _swish(x):
+    return x * jax.nn.sigmoid(x)
+
+
+ACTIVATIONS = {
+    "LeakyReLU": lambda x: jax.nn.leaky_relu(x, 0.2),  # nn.LeakyReLU(0.2), the DIP default
+    "ReLU": jax.nn.relu,
+    "ELU": jax.nn.elu,
+    "Swish": _swish,
+    "none": lambda x: x,
+}
+
+
+def check_choice(value, choices, what: str, owner: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{owner}: {what} must be one of {tuple(choices)}, got {value!r}")
+
+
+def check_image_batch(x, owner: str, in_channels: int | None = None) -> None:
+    """Validate a network input: a floating-point ``(N, H, W, C)`` array (tracers allowed: shape and dtype only)."""
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise ValueError(f"{owner}: input must be an array, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{owner}: input must have rank 4 (N, H, W, C); got shape {tuple(x.shape)} "
+                         "(add a batch axis with x[None] for a single (H, W, C) image)")
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise ValueError(f"{owner}: input must be floating point, got dtype {x.dtype}")
+    if in_channels is not None and x.shape[-1] != in_channels:
+        raise ValueError(f"{owner}: input has {x.shape[-1]} channels, the network expects {in_channels}")
+    if min(x.shape[1:3]) < 1:
+        raise ValueError(f"{owner}: input has an empty spatial axis, shape {tuple(x.shape)}")
+
+
+# ------------------------------------------------------------------------------------------------ convolution
+def pad_spatial(x, p: int, mode: str):
+    """Pad H and W of an NHWC array by ``p`` with reflection (``ReflectionPad2d``) or zeros."""
+    if p == 0:
+        return x
+    widths = ((0, 0), (p, p), (p, p), (0, 0))
+    return jnp.pad(x, widths, mode="reflect" if mode == "reflection" else "constant")
+
+
+def conv2d(x, kernel, bias=None, *, stride: int = 1, pad: str = "reflection"):
+    """2-D convolution of NHWC ``x`` with an HWIO ``kernel`` (cross-correlation, as PyTorch).
+
+    ``pad``: ``'reflection'`` (reflect ``(k-1)//2`` then VALID), ``'zero'`` (zero padding ``(k-1)//2``) or
+    ``'valid'`` (none).
+    """
+    k = kernel.shape[0]
+    p = (k - 1) // 2
+    if pad == "reflection":
+        if p >= min(x.shape[1], x.shape[2]):
+            raise ValueError(f"reflection padding of {p} needs feature maps larger than {p} pixels, got "
+                             f"{x.shape[1]}×{x.shape[2]} (the input is too small for this many stride-2 scales)")
+        x, padding = pad_spatial(x, p, pad), "VALID"
+    elif pad == "zero":
+        padding = ((p, p), (p, p))
+    else:
+        padding = "VALID"
+    y = lax.conv_general_dilated(x, kernel, (stride, stride), padding,
+                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return y if bias is None else y + bias
+
+
+class Conv2d(nn.Module):
+    """Convolution layer: ``kernel`` (k, k, C_in, features) and optional ``bias``, padding as :func:`conv2d`."""
+
+    features: int
+    kernel_size: int = 3
+    stride: int = 1
+    pad: str = "reflection"
+    use_bias: bool = True
+    weight_init: str = "torch"
+
+    @nn.compact
+    def __call__(self, x):
+        shape = (self.kernel_size, self.kernel_size, x.shape[-1], self.features)
+        if self.has_variable("params", "kernel"):
+            have = self.get_variable("params", "kernel").shape
+            if tuple(have[:3]) != shape[:3]:
+                raise ValueError(f"{self.name or 'Conv2d'}: input has {x.shape[-1]} channels, the parameters "
+                                 f"were initialised for {have[2]}")
+        kernel = self.param("kernel", kernel_init(self.weight_init), shape)
+        bias = self.param("bias", bias_init(self.weight_init, shape), (self.features,)) if self.use_bias else None
+        return conv2d(x, kernel, bias, stride=self.stride, pad=self.pad)
+
+
+# ------------------------------------------------------------------------------------------------ BatchNorm
+def batch_norm(x, scale, bias, eps: float = BN_EPS):
+    """Normalise each channel of NHWC ``x`` by its mean and biased variance over (N, H, W), then ``γ·x̂ + β``."""
+    mean = jnp.mean(x, axis=(0, 1, 2))
+    var = jnp.mean(jnp.square(x - mean), axis=(0, 1, 2))
+    return (x - mean) * (lax.rsqrt(var + eps) * scale) + bias
+
+
+class BatchNorm(nn.Module):
+    """``BatchNorm2d`` in training mode, always: batch statistics of the current input, no running averages."""
+
+    eps: float = BN_EPS
+
+    @nn.compact
+    def __call__(self, x):
+        c = x.shape[-1]
+        scale = self.param("scale", nn.initializers.ones, (c,))
+        bias = self.param("bias", nn.initializers.zeros, (c,))
+        return batch_norm(x, scale, bias, self.eps)
+
+
+# ------------------------------------------------------------------------------------------------ resampling
+def _bilinear2x_axis(x, axis: int):
+    """×2 along ``axis`` with PyTorch's ``align_corners=False`` weights (¼, ¾) and edge clamping."""
+    n = x.shape[axis]
+    first = lax.slice_in_dim(x, 0, 1, axis=axis)
+    last = lax.slice_in_dim(x, n - 1, n, axis=axis)
+    prev = jnp.concatenate([first, lax.slice_in_dim(x, 0, n - 1, axis=axis)], axis=axis)
+    nxt = jnp.concatenate([lax.slice_in_dim(x, 1, n, axis=axis), last], axis=axis)
+    even = 0.75 * x + 0.25 * prev
+    odd = 0.75 * x + 0.25 * nxt
+    out = jnp.stack([even, odd], axis=axis + 1)
+    return out.reshape(x.shape[:axis] + (2 * n,) + x.shape[axis + 1:])
+
+
+def upsample2x(x, mode: str = "bilinear"):
+    """×2 upsampling of H and W of NHWC ``x``: ``'bilinear'`` (half-pixel centres) or ``'nearest'`` (repeat)."""
+    if mode == "nearest":
+        return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+    return _bilinear2x_axis(_bilinear2x_axis(x, 1), 2)
+
+
+def centre_crop(x, h: int, w: int):
+    """Crop H, W of NHWC ``x`` to ``(h, w)`` around the centre (offset ``(size - target)//2``, as DIP's Concat)."""
+    dh, dw = (x.shape[1] - h) // 2, (x.shape[2] - w) // 2
+    if dh == 0 and dw == 0 and x.shape[1] == h and x.shape[2] == w:
+        return x
+    return x[:, dh:dh + h, dw:dw + w, :]
+
+
+def crop_concat(xs):
+    """DIP's ``Concat``: centre-crop every NHWC input to the smallest H and W, concatenate channels in order."""
+    h = min(x.shape[1] for x in xs)
+    w = min(x.shape[2] for x in xs)
+    return jnp.concatenate([centre_crop(x, h, w) for x in xs], axis=-1)
+
+
+# ------------------------------------------------------------------------------------------------ dropout
+def dropout(key, x, p_keep: float):
+    """Inverted dropout: keep each entry with probability ``p_keep`` and scale kept entries by ``1/p_keep``."""
+    keep = jax.random.bernoulli(key, p_keep, x.shape)
+    return jnp.where(keep, x / p_keep, 0.0)

@@ -1,0 +1,68 @@
+"""The NGR gradient network (Xu et al., "Neural Gradient Regularizer", paper 001; code
+``yyfz/Neural-Gradient-Regularizer``, ``NGR.py``: ``NGR_net``).
+
+Three **independent** networks, all fed the same input ``z``, predict the gradient maps of the image along
+its three axes::
+
+    F_h = net_h(z)   ∂_H (rows)        F_w = net_w(z)   ∂_W (columns)        F_c = net_c(z)   ∂_C (channels)
+
+each ``(N, H, W, out_channels)``, unbounded (no sigmoid, no tanh).  The default backbone is the DIP skip net
+with NGR's settings: [128]×5 down/up, skip [4]×5, 3×3 filters, ``need1x1_up``, bias, reflection padding,
+LeakyReLU, stride-2 downsampling, ``need_sigmoid=False``; upsampling ``'nearest'`` in the inpainting and
+decloud configs, ``'bilinear'`` in the denoising configs (our default).  One 3→3 net has 2,184,307 parameters
+(6,552,921 for the three).
+
+``backbone`` selects the robustness-study alternatives of the paper's Fig. 13 (``'unet'``, ``'resnet'``,
+``'convblocks'``; topologies in :mod:`jaxreg.nets.backbones`); ``width`` overrides the backbone's width
+(skip: channels per scale, default 128; unet: base width, 16; resnet: 16; convblocks: 128).
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+
+from .backbones import ConvBlocks, ResNet, UNet
+from .init import check_init
+from .layers import PADS, UPSAMPLE_MODES, check_choice, check_image_batch
+from .skip import Skip
+
+BACKBONES = ("skip", "unet", "resnet", "convblocks")
+AXES = ("h", "w", "c")
+
+
+class NGRNet(nn.Module):
+    """Three independent gradient networks; ``apply(params, z)`` returns ``(F_h, F_w, F_c)``."""
+
+    out_channels: int = 3
+    backbone: str = "skip"
+    upsample_mode: str = "bilinear"
+    pad: str = "reflection"
+    width: int | None = None
+    weight_init: str = "torch"
+    in_channels: int | None = None
+
+    def __post_init__(self):
+        check_choice(self.backbone, BACKBONES, "backbone", "NGRNet")
+        check_choice(self.upsample_mode, UPSAMPLE_MODES, "upsample_mode", "NGRNet")
+        check_choice(self.pad, PADS, "pad", "NGRNet")
+        check_init(self.weight_init, "NGRNet")
+        if self.out_channels < 1 or (self.width is not None and self.width < 1):
+            raise ValueError("NGRNet: out_channels and width must be positive")
+        super().__post_init__()
+
+    def make_backbone(self, name: str) -> nn.Module:
+        """One gradient network (unbound, named ``name``)."""
+        kw = dict(out_channels=self.out_channels, pad=self.pad, weight_init=self.weight_init, name=name)
+        if self.backbone == "skip":
+            w = self.width or 128
+            return Skip.uniform(5, w, w, 4, need_sigmoid=False, upsample_mode=self.upsample_mode, **kw)
+        if self.backbone == "unet":
+            return UNet(base=self.width or 16, upsample_mode=self.upsample_mode, **kw)
+        if self.backbone == "resnet":
+            return ResNet(width=self.width or 16, **kw)
+        return ConvBlocks(width=self.width or 128, **kw)
+
+    @nn.compact
+    def __call__(self, z):
+        check_image_batch(z, "NGRNet", self.in_channels)
+        return tuple(self.make_backbone(f"grad_{axis}")(z) for axis in AXES)
