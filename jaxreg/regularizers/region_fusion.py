@@ -102,25 +102,27 @@ def _to_pixels(forward, backward, fill):
                       jnp.pad(bv, ((1, 0), (0, 0)) + rest, constant_values=fill)])
 
 
-def _internal_pairs(lab, group_of_pixel, n):
-    """Per group: adjacent pixel pairs whose regions differ but lie in the same group."""
-    count = jnp.zeros(lab.shape, jnp.float32)
-    for (la, lb), (ga, gb), pad in zip(_edge_pairs(lab), _edge_pairs(group_of_pixel), (((0, 0), (0, 1)), ((0, 1), (0, 0)))):
-        count = count + jnp.pad(((la != lb) & (ga == gb)).astype(jnp.float32), pad)
-    return jax.ops.segment_sum(count.reshape(-1), group_of_pixel.reshape(-1), num_segments=n)
-
-
-def _fusion_allowed(group, lab, cnt, sums, mean, beta, n):
-    """Per group root: fusing every region into its group does not increase ``E_β``."""
-    gcnt = jax.ops.segment_sum(cnt, group, num_segments=n)
-    gmean = jax.ops.segment_sum(sums, group, num_segments=n) / jnp.maximum(gcnt, 1.0)[:, None]
-    spread = cnt * jnp.sum(jnp.square(mean - gmean[group]), axis=-1)
-    data_increase = jax.ops.segment_sum(spread, group, num_segments=n)
-    saved = beta * _internal_pairs(lab, group[lab], n)
+def _fusion_allowed(group, lab, stats, pixel_mean, beta):
+    """Per group root: fusing every region into its group does not increase ``E_β``, i.e.
+    ``Σ_p ‖Y_lab(p) − Ȳ_group‖² ≤ β · #(adjacent pixel pairs of different regions in one group)``."""
+    n = stats.shape[0]
+    gstats = jax.ops.segment_sum(stats, group, num_segments=n)
+    gmean = _means(gstats)
+    gp = group[lab]
+    spread = jnp.sum(jnp.square(pixel_mean - gmean[gp]), axis=-1)          # per pixel: Σ_i w_i ‖Y_i − Ȳ‖²
+    internal = jnp.zeros(lab.shape, stats.dtype)
+    for (la, lb), (ga, gb), pad in zip(_edge_pairs(lab), _edge_pairs(gp), (((0, 0), (0, 1)), ((0, 1), (0, 0)))):
+        internal = internal + jnp.pad(((la != lb) & (ga == gb)).astype(stats.dtype), pad)
+    totals = _segment(jax.ops.segment_sum, jnp.stack([spread, internal], axis=-1), gp, n)
     # rounding of the means: fusing regions of (numerically) one colour must pass at β = 0
-    eps = jnp.finfo(sums.dtype).eps
-    slack = 16.0 * gcnt * jnp.square(eps * (1.0 + jnp.max(jnp.abs(gmean), axis=-1)))
-    return data_increase <= saved + slack
+    eps = jnp.finfo(stats.dtype).eps
+    slack = 16.0 * gstats[:, -1] * jnp.square(eps * (1.0 + jnp.max(jnp.abs(gmean), axis=-1)))
+    return totals[:, 0] <= beta * totals[:, 1] + slack
+
+
+def _means(stats):
+    """Mean colours from region statistics ``[colour sums…, pixel count]``."""
+    return stats[:, :-1] / jnp.maximum(stats[:, -1:], 1.0)
 
 
 def _roots(parent):
@@ -136,45 +138,58 @@ def _roots(parent):
     return root
 
 
-_HASH = (np.uint32(0x9E3779B1), np.uint32(0x85EBCA77), np.uint32(0xC2B2AE3D), np.uint32(0x27D4EB2F))
+_SEEDS = (np.uint32(0x9E3779B1), np.uint32(0x27D4EB2F))
+
+
+def _hash(lo, hi, seed):
+    """A 32-bit hash of the pair ``(lo, hi)`` (murmur3's finaliser on ``lo·seed ⊕ hi``)."""
+    h = lo * seed ^ hi
+    h = (h ^ (h >> 16)) * np.uint32(0x85EBCA6B)
+    h = (h ^ (h >> 13)) * np.uint32(0xC2B2AE35)
+    return h ^ (h >> 16)
 
 
 def _pair_counts_estimate(edges, n):
-    """Count-min estimate (two hashes) of ``c_ab`` for every pixel edge ``(a, b)``; symmetric in a, b.
+    """Count-min estimate of ``c_ab`` for every pixel edge ``(a, b)``, symmetric in a, b.
 
     ``edges`` is ``((la, lb), (ta, tb))`` (labels at the ends of the horizontal and vertical edges).
-    Exact unless two region pairs collide in both tables; only used to choose proposals, whose
-    ``c_ab`` is then counted exactly.
+    Two hashed tables of ``2^⌈log₂ 2n⌉`` counters, filled by one scatter; the estimate (the smaller of
+    the two counts) is exact unless a region pair collides in both tables.  It only chooses proposals:
+    the ``c_ab`` of a chosen pair is then counted exactly.
     """
     size = 1 << int(np.ceil(np.log2(max(4 * n, 16))))
-    keys = [(jnp.minimum(a, b).astype(jnp.uint32), jnp.maximum(a, b).astype(jnp.uint32)) for a, b in edges]
-    ones = jnp.concatenate([(a != b).astype(jnp.float32).reshape(-1) for a, b in edges])
-    estimate = None
-    for m1, m2 in (_HASH[:2], _HASH[2:]):
-        slots = [(((lo * m1) ^ (hi * m2) ^ ((lo * m2) >> 15)) & np.uint32(size - 1)).astype(jnp.int32)
-                 for lo, hi in keys]
-        table = jax.ops.segment_sum(ones, jnp.concatenate([s.reshape(-1) for s in slots]), num_segments=size)
-        counts = [table[s] for s in slots]
-        estimate = counts if estimate is None else [jnp.minimum(e, c) for e, c in zip(estimate, counts)]
-    return estimate
+    mask = np.uint32(size - 1)
+    slots = []                                   # per orientation: (slot in table 1, slot in table 2)
+    for a, b in edges:
+        lo, hi = jnp.minimum(a, b).astype(jnp.uint32), jnp.maximum(a, b).astype(jnp.uint32)
+        slots.append([(_hash(lo, hi, seed) & mask).astype(jnp.int32) + t * size for t, seed in enumerate(_SEEDS)])
+    ones = jnp.concatenate([(a != b).astype(jnp.int32).reshape(-1) for a, b in edges])
+    table = jax.ops.segment_sum(jnp.concatenate([ones, ones]),
+                                jnp.concatenate([s[t].reshape(-1) for t in range(2) for s in slots]),
+                                num_segments=2 * size)
+    return [jnp.minimum(table[s1], table[s2]).astype(jnp.float32) for s1, s2 in slots]
 
 
 # ------------------------------------------------------------------------------------------------
 # one round of parallel fusion at level beta
 # ------------------------------------------------------------------------------------------------
-def _round(lab, cnt, sums, beta):
-    """One round: proposals, then tree or pair fusions.  Returns the new state and whether
-    any proposal was valid."""
-    n = cnt.shape[0]
+def _round(lab, stats, beta):
+    """One round at level ``beta``: proposals, then tree or pair fusions (module docstring).
+
+    ``lab`` is the ``(H, W)`` region id of every pixel, ``stats`` the ``(n, C + 1)`` colour sums and
+    pixel count of every region id.  Returns the new ``(lab, stats)`` and whether any proposal was valid.
+    """
+    n = stats.shape[0]
     ids = jnp.arange(n, dtype=lab.dtype)
-    active = cnt > 0
-    mean = sums / jnp.maximum(cnt, 1.0)[:, None]
+    cnt = stats[:, -1]
+    mean = _means(stats)
+    pixel_mean, pixel_cnt = mean[lab], cnt[lab]
 
     # 1. proposals: the neighbour of largest estimated gain β·c_ab − cost_ab
     edges = _edge_pairs(lab)
     c_est = _pair_counts_estimate(edges, n)
     edge_gain = []
-    for (la, lb), (ma, mb), (wa, wb), ce in zip(edges, _edge_pairs(mean[lab]), _edge_pairs(cnt[lab]), c_est):
+    for (la, lb), (ma, mb), (wa, wb), ce in zip(edges, _edge_pairs(pixel_mean), _edge_pairs(pixel_cnt), c_est):
         cost = jnp.sum(jnp.square(ma - mb), axis=-1) * (wa * wb) / (wa + wb)
         edge_gain.append(jnp.where(la != lb, beta * ce - cost, -jnp.inf))
     gains = _to_pixels(edge_gain, edge_gain, -jnp.inf)                                  # (4, H, W)
@@ -183,12 +198,12 @@ def _round(lab, cnt, sums, beta):
     pixel_nb = jnp.where(jnp.isneginf(pixel_best), n,
                          jnp.min(jnp.where(gains == pixel_best, nb_lab, n), axis=0))
     # materialise: XLA would otherwise fuse (and recompute) the proposal arithmetic into each scatter
-    pixel_best, pixel_nb, nb_lab = jax.lax.optimization_barrier((pixel_best, pixel_nb, nb_lab))
+    pixel_best, pixel_nb = jax.lax.optimization_barrier((pixel_best, pixel_nb))
     best = _segment(jax.ops.segment_max, pixel_best, lab, n)
     partner = _segment(jax.ops.segment_min, jnp.where(pixel_best == best[lab], pixel_nb, n), lab, n)
-    has_partner = active & (partner < n) & (partner != ids)
+    has_partner = (cnt > 0) & (partner < n) & (partner != ids)
     partner = jnp.where(has_partner, partner, ids)
-    links = jnp.sum(nb_lab == partner[lab], axis=0).astype(jnp.float32)              # pixel pairs a–partner
+    links = jnp.sum(nb_lab == partner[lab], axis=0).astype(stats.dtype)              # pixel pairs a–partner
     c = _segment(jax.ops.segment_sum, links, lab, n)
     wa, wb = cnt, cnt[partner]
     d = jnp.sum(jnp.square(mean - mean[partner]), axis=-1)
@@ -200,11 +215,10 @@ def _round(lab, cnt, sums, beta):
     mutual = (parent[parent] == ids) & (parent != ids)
     parent = jnp.where(mutual & (ids < parent), ids, parent)
 
-    # 2. trees
+    # 2. trees; a tree of regions of one colour (d = 0 on every link) fuses without the test's rounding
     root = _roots(parent)
-    # a tree of regions of one colour (d = 0 on every link) fuses without the test's rounding
     same = jax.ops.segment_min((d == 0) | (parent == ids), root, num_segments=n)
-    tree_ok = (same | _fusion_allowed(root, lab, cnt, sums, mean, beta, n))[root]
+    tree_ok = (same | _fusion_allowed(root, lab, stats, pixel_mean, beta))[root]
     # 3. in a rejected tree, every node fuses with its child of largest gain (a single fusion that
     #    passed (2)); a node that itself fuses with its parent leaves that child alone this round
     child = parent != ids
@@ -213,10 +227,7 @@ def _round(lab, cnt, sums, beta):
     pair = child & (first[parent] == ids)
 
     group = jnp.where(tree_ok, root, jnp.where(pair & ~pair[parent], parent, ids))
-    new_lab = group[lab]
-    new_cnt = jax.ops.segment_sum(cnt, group, num_segments=n)
-    new_sums = jax.ops.segment_sum(sums, group, num_segments=n)
-    return new_lab, new_cnt, new_sums, jnp.any(valid)
+    return group[lab], jax.ops.segment_sum(stats, group, num_segments=n), jnp.any(valid)
 
 
 FINAL_ROUNDS = 64
@@ -230,22 +241,21 @@ def _region_fusion_parallel(image, lam, max_loop, max_rounds):
     step = jnp.asarray(lam, image.dtype) / max_loop
 
     def cond(carry):
-        _, cnt, _, it, _ = carry
-        return (it <= max_loop) & (jnp.sum(cnt > 0) > 1)
+        _, stats, it, _ = carry
+        return (it <= max_loop) & (jnp.sum(stats[:, -1] > 0) > 1)
 
     def body(carry):
-        lab, cnt, sums, it, r = carry
-        lab, cnt, sums, fused = _round(lab, cnt, sums, it.astype(image.dtype) * step)
+        lab, stats, it, r = carry
+        lab, stats, fused = _round(lab, stats, it.astype(image.dtype) * step)
         r = r + 1
         cap = jnp.where(it == max_loop, max(FINAL_ROUNDS, max_rounds), max_rounds)
         next_pass = ~fused | (r >= cap)
-        return lab, cnt, sums, it + next_pass, jnp.where(next_pass, 0, r)
+        return lab, stats, it + next_pass, jnp.where(next_pass, 0, r)
 
-    start = (jnp.arange(n, dtype=jnp.int32).reshape(h, w), jnp.ones((n,), image.dtype), image.reshape(n, ch),
-             jnp.asarray(0, jnp.int32), jnp.asarray(0, jnp.int32))
-    lab, cnt, sums, _, _ = jax.lax.while_loop(cond, body, start)
-    mean = sums / jnp.maximum(cnt, 1.0)[:, None]
-    return mean[lab]
+    stats = jnp.concatenate([image.reshape(n, ch), jnp.ones((n, 1), image.dtype)], axis=1)
+    start = (jnp.arange(n, dtype=jnp.int32).reshape(h, w), stats, jnp.asarray(0, jnp.int32), jnp.asarray(0, jnp.int32))
+    lab, stats, _, _ = jax.lax.while_loop(cond, body, start)
+    return _means(stats)[lab]
 
 
 _parallel = jax.jit(_region_fusion_parallel, static_argnums=(2, 3))
