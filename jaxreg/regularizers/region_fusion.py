@@ -102,12 +102,14 @@ def _to_pixels(forward, backward, fill):
                       jnp.pad(bv, ((1, 0), (0, 0)) + rest, constant_values=fill)])
 
 
-def _fusion_allowed(group, lab, stats, pixel_mean, beta):
+def _fusion_allowed(group, lab, stats, pixel_mean, beta, one_colour):
     """Per group root: fusing every region into its group does not increase ``E_β``, i.e.
-    ``Σ_p ‖Y_lab(p) − Ȳ_group‖² ≤ β · #(adjacent pixel pairs of different regions in one group)``."""
+    ``Σ_p ‖Y_lab(p) − Ȳ_group‖² ≤ β · #(adjacent pixel pairs of different regions in one group)``,
+    or the group only joins regions of exactly one colour (``one_colour`` per region: its link does)."""
     n = stats.shape[0]
-    gstats = jax.ops.segment_sum(stats, group, num_segments=n)
-    gmean = _means(gstats)
+    gstats = jax.ops.segment_sum(jnp.concatenate([stats, (~one_colour).astype(stats.dtype)[:, None]], axis=1),
+                                 group, num_segments=n)
+    gmean = _means(gstats[:, :-1])
     gp = group[lab]
     spread = jnp.sum(jnp.square(pixel_mean - gmean[gp]), axis=-1)          # per pixel: Σ_i w_i ‖Y_i − Ȳ‖²
     internal = jnp.zeros(lab.shape, stats.dtype)
@@ -116,8 +118,8 @@ def _fusion_allowed(group, lab, stats, pixel_mean, beta):
     totals = _segment(jax.ops.segment_sum, jnp.stack([spread, internal], axis=-1), gp, n)
     # rounding of the means: fusing regions of (numerically) one colour must pass at β = 0
     eps = jnp.finfo(stats.dtype).eps
-    slack = 16.0 * gstats[:, -1] * jnp.square(eps * (1.0 + jnp.max(jnp.abs(gmean), axis=-1)))
-    return totals[:, 0] <= beta * totals[:, 1] + slack
+    slack = 16.0 * gstats[:, -2] * jnp.square(eps * (1.0 + jnp.max(jnp.abs(gmean), axis=-1)))
+    return (gstats[:, -1] == 0) | (totals[:, 0] <= beta * totals[:, 1] + slack)
 
 
 def _means(stats):
@@ -217,8 +219,7 @@ def _round(lab, stats, beta):
 
     # 2. trees; a tree of regions of one colour (d = 0 on every link) fuses without the test's rounding
     root = _roots(parent)
-    same = jax.ops.segment_min((d == 0) | (parent == ids), root, num_segments=n)
-    tree_ok = (same | _fusion_allowed(root, lab, stats, pixel_mean, beta))[root]
+    tree_ok = _fusion_allowed(root, lab, stats, pixel_mean, beta, (d == 0) | (parent == ids))[root]
     # 3. in a rejected tree, every node fuses with its child of largest gain (a single fusion that
     #    passed (2)); a node that itself fuses with its parent leaves that child alone this round
     child = parent != ids
