@@ -155,7 +155,7 @@ def _pair_counts_estimate(edges, n):
     """Count-min estimate of ``c_ab`` for every pixel edge ``(a, b)``, symmetric in a, b.
 
     ``edges`` is ``((la, lb), (ta, tb))`` (labels at the ends of the horizontal and vertical edges).
-    Two hashed tables of ``2^⌈log₂ 2n⌉`` counters, filled by one scatter; the estimate (the smaller of
+    Two hashed tables of ``2^⌈log₂ 4n⌉`` counters, filled by one scatter; the estimate (the smaller of
     the two counts) is exact unless a region pair collides in both tables.  It only chooses proposals:
     the ``c_ab`` of a chosen pair is then counted exactly.
     """
