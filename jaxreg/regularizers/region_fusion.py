@@ -25,7 +25,7 @@ proposal is valid.  A round:
 
 1. *Proposals.*  Every region proposes the neighbour of largest gain ``β c_ab − ‖Y_a − Y_b‖² w_a
    w_b/(w_a + w_b)`` (the decrease of ``E_β``; ties to the smallest id), found from the pixel edges
-   with a count-min estimate of ``c_ab`` (two hashed tables); ``c_ab`` of the chosen pair is then
+   with a hashed estimate of ``c_ab`` (one table, never too small); ``c_ab`` of the chosen pair is then
    counted exactly, and the proposal is *valid* when it passes (2).  Gains are symmetric, so the
    valid proposals form a forest plus 2-cycles; a mutual pair is rooted at its smaller id.
 2. *Trees.*  Each tree is contracted to its root (pointer jumping) when fusing the whole tree does
@@ -140,36 +140,30 @@ def _roots(parent):
     return root
 
 
-_SEEDS = (np.uint32(0x9E3779B1), np.uint32(0x27D4EB2F))
-
-
-def _hash(lo, hi, seed):
-    """A 32-bit hash of the pair ``(lo, hi)`` (murmur3's finaliser on ``lo·seed ⊕ hi``)."""
-    h = lo * seed ^ hi
+def _hash(lo, hi):
+    """A 32-bit hash of the pair ``(lo, hi)`` (murmur3's finaliser on ``lo·φ ⊕ hi``)."""
+    h = lo * np.uint32(0x9E3779B1) ^ hi
     h = (h ^ (h >> 16)) * np.uint32(0x85EBCA6B)
     h = (h ^ (h >> 13)) * np.uint32(0xC2B2AE35)
     return h ^ (h >> 16)
 
 
 def _pair_counts_estimate(edges, n):
-    """Count-min estimate of ``c_ab`` for every pixel edge ``(a, b)``, symmetric in a, b.
+    """Count-sketch estimate of ``c_ab`` for every pixel edge ``(a, b)``, symmetric in a, b.
 
     ``edges`` is ``((la, lb), (ta, tb))`` (labels at the ends of the horizontal and vertical edges).
-    Two hashed tables of ``2^⌈log₂ 4n⌉`` counters, filled by one scatter; the estimate (the smaller of
-    the two counts) is exact unless a region pair collides in both tables.  It only chooses proposals:
-    the ``c_ab`` of a chosen pair is then counted exactly.
+    One hashed table of ``2^⌈log₂ 8n⌉`` counters (load ≤ 1/4 with one region per pixel, far less once
+    regions have fused), filled by one scatter: the estimate is exact unless the pair's slot collides,
+    and never too small.  It only chooses proposals: the ``c_ab`` of a chosen pair is counted exactly.
     """
-    size = 1 << int(np.ceil(np.log2(max(4 * n, 16))))
-    mask = np.uint32(size - 1)
-    slots = []                                   # per orientation: (slot in table 1, slot in table 2)
+    size = 1 << int(np.ceil(np.log2(max(8 * n, 16))))
+    slots = []
     for a, b in edges:
         lo, hi = jnp.minimum(a, b).astype(jnp.uint32), jnp.maximum(a, b).astype(jnp.uint32)
-        slots.append([(_hash(lo, hi, seed) & mask).astype(jnp.int32) + t * size for t, seed in enumerate(_SEEDS)])
+        slots.append((_hash(lo, hi) & np.uint32(size - 1)).astype(jnp.int32))
     ones = jnp.concatenate([(a != b).astype(jnp.int32).reshape(-1) for a, b in edges])
-    table = jax.ops.segment_sum(jnp.concatenate([ones, ones]),
-                                jnp.concatenate([s[t].reshape(-1) for t in range(2) for s in slots]),
-                                num_segments=2 * size)
-    return [jnp.minimum(table[s1], table[s2]).astype(jnp.float32) for s1, s2 in slots]
+    table = jax.ops.segment_sum(ones, jnp.concatenate([s.reshape(-1) for s in slots]), num_segments=size)
+    return [table[s].astype(jnp.float32) for s in slots]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -196,9 +190,12 @@ def _round(lab, stats, beta):
         edge_gain.append(jnp.where(la != lb, beta * ce - cost, -jnp.inf))
     gains = _to_pixels(edge_gain, edge_gain, -jnp.inf)                                  # (4, H, W)
     nb_lab = _to_pixels([b for _, b in edges], [a for a, _ in edges], n)
-    pixel_best = jnp.max(gains, axis=0)
-    pixel_nb = jnp.where(jnp.isneginf(pixel_best), n,
-                         jnp.min(jnp.where(gains == pixel_best, nb_lab, n), axis=0))
+    pixel_best, pixel_nb = gains[0], nb_lab[0]                     # best direction, ties to the smaller id
+    for k in range(1, 4):
+        better = (gains[k] > pixel_best) | ((gains[k] == pixel_best) & (nb_lab[k] < pixel_nb))
+        pixel_best = jnp.where(better, gains[k], pixel_best)
+        pixel_nb = jnp.where(better, nb_lab[k], pixel_nb)
+    pixel_nb = jnp.where(jnp.isneginf(pixel_best), n, pixel_nb)
     # materialise: XLA would otherwise fuse (and recompute) the proposal arithmetic into each scatter
     pixel_best, pixel_nb = jax.lax.optimization_barrier((pixel_best, pixel_nb))
     best = _segment(jax.ops.segment_max, pixel_best, lab, n)
