@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import flax.linen as nn
 from jax import lax
 
+from .conv import conv2d
 from .init import bias_init, kernel_init
 
 PADS = ("reflection", "zero")
@@ -68,38 +69,9 @@ def check_image_batch(x, owner: str, in_channels: int | None = None) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ convolution
-def pad_spatial(x, p: int, mode: str):
-    """Pad H and W of an NHWC array by ``p`` with reflection (``ReflectionPad2d``) or zeros."""
-    if p == 0:
-        return x
-    widths = ((0, 0), (p, p), (p, p), (0, 0))
-    return jnp.pad(x, widths, mode="reflect" if mode == "reflection" else "constant")
-
-
-def conv2d(x, kernel, bias=None, *, stride: int = 1, pad: str = "reflection"):
-    """2-D convolution of NHWC ``x`` with an HWIO ``kernel`` (cross-correlation, as PyTorch).
-
-    ``pad``: ``'reflection'`` (reflect ``(k-1)//2`` then VALID), ``'zero'`` (zero padding ``(k-1)//2``) or
-    ``'valid'`` (none).
-    """
-    k = kernel.shape[0]
-    p = (k - 1) // 2
-    if pad == "reflection":
-        if p >= min(x.shape[1], x.shape[2]):
-            raise ValueError(f"reflection padding of {p} needs feature maps larger than {p} pixels, got "
-                             f"{x.shape[1]}×{x.shape[2]} (the input is too small for this many stride-2 scales)")
-        x, padding = pad_spatial(x, p, pad), "VALID"
-    elif pad == "zero":
-        padding = ((p, p), (p, p))
-    else:
-        padding = "VALID"
-    y = lax.conv_general_dilated(x, kernel, (stride, stride), padding,
-                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    return y if bias is None else y + bias
-
-
 class Conv2d(nn.Module):
-    """Convolution layer: ``kernel`` (k, k, C_in, features) and optional ``bias``, padding as :func:`conv2d`."""
+    """Convolution layer: ``kernel`` (k, k, C_in, features) and optional ``bias``; padding and algorithm as
+    :func:`jaxreg.nets.conv.conv2d`."""
 
     features: int
     kernel_size: int = 3
@@ -107,6 +79,7 @@ class Conv2d(nn.Module):
     pad: str = "reflection"
     use_bias: bool = True
     weight_init: str = "torch"
+    algorithm: str = "auto"
 
     @nn.compact
     def __call__(self, x):
@@ -118,7 +91,7 @@ class Conv2d(nn.Module):
                                  f"were initialised for {have[2]}")
         kernel = self.param("kernel", kernel_init(self.weight_init), shape)
         bias = self.param("bias", bias_init(self.weight_init, shape), (self.features,)) if self.use_bias else None
-        return conv2d(x, kernel, bias, stride=self.stride, pad=self.pad)
+        return conv2d(x, kernel, bias, stride=self.stride, pad=self.pad, algorithm=self.algorithm)
 
 
 # ------------------------------------------------------------------------------------------------ BatchNorm

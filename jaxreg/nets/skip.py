@@ -38,6 +38,7 @@ from typing import Sequence
 import jax
 import flax.linen as nn
 
+from .conv import ALGORITHMS
 from .init import check_init
 from .layers import (ACTIVATIONS, PADS, UPSAMPLE_MODES, BatchNorm, Conv2d, centre_crop, check_choice,
                      check_image_batch, crop_concat, dropout, upsample2x)
@@ -71,10 +72,12 @@ class ConvBlock(nn.Module):
     act: str = "LeakyReLU"
     weight_init: str = "torch"
     p_keep: float = 1.0
+    algorithm: str = "auto"
 
     @nn.compact
     def __call__(self, x, use_dropout: bool = False):
-        x = Conv2d(self.features, self.kernel_size, self.stride, self.pad, self.use_bias, self.weight_init, name="conv")(x)
+        x = Conv2d(self.features, self.kernel_size, self.stride, self.pad, self.use_bias, self.weight_init,
+                   self.algorithm, name="conv")(x)
         x = ACTIVATIONS[self.act](BatchNorm(name="bn")(x))
         if use_dropout:
             x = dropout(self.make_rng("dropout"), x, self.p_keep)
@@ -85,7 +88,9 @@ class Skip(nn.Module):
     """The DIP skip network (module docstring); ``module.init(key, z)`` with ``z`` of shape ``(N, H, W, C)``.
 
     Channel lists have one entry per scale; filter sizes and ``upsample_mode`` may be one value or one per
-    scale.  ``in_channels`` (optional) is checked against the input.  ``weight_init``: ``'torch'`` (PyTorch's default
+    scale.  ``in_channels`` (optional) is checked against the input.  ``conv_algorithm``: ``'auto'`` (Winograd /
+    matrix products on CPU, ``lax.conv_general_dilated`` elsewhere), ``'direct'`` or ``'winograd'``
+    (:mod:`jaxreg.nets.conv`).  ``weight_init``: ``'torch'`` (PyTorch's default
     draw, as the official code; the default) or ``'flax'`` (see :mod:`jaxreg.nets.init`).
     """
 
@@ -105,6 +110,7 @@ class Skip(nn.Module):
     weight_init: str = "torch"
     p_keep: float = 1.0
     in_channels: int | None = None
+    conv_algorithm: str = "auto"
 
     @classmethod
     def uniform(cls, num_scales: int = 5, channels_down: int = 128, channels_up: int = 128,
@@ -131,6 +137,7 @@ class Skip(nn.Module):
         check_choice(self.pad, PADS, "pad", owner)
         check_choice(self.act, ACTIVATIONS, "act", owner)
         check_init(self.weight_init, owner)
+        check_choice(self.conv_algorithm, ALGORITHMS, "conv_algorithm", owner)
         if not 0.0 < self.p_keep <= 1.0:
             raise ValueError(f"{owner}: p_keep must be in (0, 1], got {self.p_keep}")
         super().__post_init__()
@@ -153,7 +160,7 @@ class Skip(nn.Module):
 
         def block(x, name, features, k, stride=1):
             return ConvBlock(features, k, stride, self.pad, self.need_bias, self.act, self.weight_init, self.p_keep,
-                             name=name)(x, use_dropout)
+                             self.conv_algorithm, name=name)(x, use_dropout)
 
         x, inputs, branches = z, [], []
         for i in range(n):
@@ -171,7 +178,8 @@ class Skip(nn.Module):
             x = block(x, f"scale{i}_up", up[i], fu[i])
             if self.need1x1_up:
                 x = block(x, f"scale{i}_up1x1", up[i], 1)
-        x = Conv2d(self.out_channels, 1, 1, self.pad, self.need_bias, self.weight_init, name="out_conv")(x)
+        x = Conv2d(self.out_channels, 1, 1, self.pad, self.need_bias, self.weight_init, self.conv_algorithm,
+                   name="out_conv")(x)
         return jax.nn.sigmoid(x) if self.need_sigmoid else x
 
 
