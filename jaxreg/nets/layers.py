@@ -21,6 +21,8 @@ They follow ``models/common.py`` of the DIP code (Ulyanov, Vedaldi & Lempitsky, 
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import flax.linen as nn
@@ -87,7 +89,7 @@ class Conv2d(nn.Module):
         if self.has_variable("params", "kernel"):
             have = self.get_variable("params", "kernel").shape
             if tuple(have[:3]) != shape[:3]:
-                raise ValueError(f"{self.name or 'Conv2d'}: input has {x.shape[-1]} channels, the parameters "
+                raise ValueError(f"{'/'.join(self.scope.path) or 'Conv2d'}: input has {x.shape[-1]} channels, the parameters "
                                  f"were initialised for {have[2]}")
         kernel = self.param("kernel", kernel_init(self.weight_init), shape)
         bias = self.param("bias", bias_init(self.weight_init, shape), (self.features,)) if self.use_bias else None
@@ -95,11 +97,37 @@ class Conv2d(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------ BatchNorm
+_AXES = (0, 1, 2)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(3,))
 def batch_norm(x, scale, bias, eps: float = BN_EPS):
-    """Normalise each channel of NHWC ``x`` by its mean and biased variance over (N, H, W), then ``γ·x̂ + β``."""
-    mean = jnp.mean(x, axis=(0, 1, 2))
-    var = jnp.mean(jnp.square(x - mean), axis=(0, 1, 2))
-    return (x - mean) * (lax.rsqrt(var + eps) * scale) + bias
+    """Normalise each channel of NHWC ``x`` by its mean and biased variance over (N, H, W), then ``γ·x̂ + β``.
+
+    Reverse mode is written out (two passes over the data instead of XLA's generic derivative; about 3 % of a
+    DIP step at 256²): with ``n = N·H·W``, ``x̂ = (x − μ)·r``, ``r = (σ² + ε)^(-1/2)``, ``g`` the output gradient,
+    ``∂β = Σg``, ``∂γ = Σ g·x̂``, ``∂x = γ·r·(g − Σg/n − x̂·Σ(g·x̂)/n)``.
+    """
+    return _batch_norm_fwd(x, scale, bias, eps)[0]
+
+
+def _batch_norm_fwd(x, scale, bias, eps):
+    mean = jnp.mean(x, axis=_AXES)
+    rstd = lax.rsqrt(jnp.mean(jnp.square(x - mean), axis=_AXES) + eps)
+    a = rstd * scale
+    return x * a + (bias - mean * a), (x, mean, rstd, scale)
+
+
+def _batch_norm_bwd(eps, res, g):
+    x, mean, rstd, scale = res
+    n = x.size // x.shape[-1]
+    xhat = (x - mean) * rstd
+    sum_g, sum_gx = jnp.sum(g, axis=_AXES), jnp.sum(g * xhat, axis=_AXES)
+    dx = (scale * rstd) * (g - sum_g / n - xhat * (sum_gx / n))
+    return dx, sum_gx, sum_g
+
+
+batch_norm.defvjp(_batch_norm_fwd, _batch_norm_bwd)
 
 
 class BatchNorm(nn.Module):
