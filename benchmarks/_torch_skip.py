@@ -29,8 +29,7 @@ class Concat(nn.Module):
         outs = [b(x) for b in self.branches]
         h = min(o.shape[2] for o in outs)
         w = min(o.shape[3] for o in outs)
-        outs = [o[:, :, (o.shape[2] - h) // 2:(o.shape[2] - h) // 2 + h, (o.shape[3] - w) // 2:(o.shape[3] - w) // 2 + w]
-                for o in outs]
+        outs = [o[:, :, (o.shape[2] - h) // 2:, (o.shape[3] - w) // 2:][:, :, :h, :w] for o in outs]
         return torch.cat(outs, dim=1)
 
 

@@ -42,7 +42,7 @@ import optax
 
 from jaxreg import nets
 from jaxreg.nets import layers
-from jaxreg.nets.conv import conv2d
+from jaxreg.nets.conv import conv2d, pad_spatial
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
@@ -155,7 +155,7 @@ def component_cases(size):
             "jax.image.resize": resize,
             "shifted slices (default)": lambda x: layers.upsample2x(x, "bilinear")}, (1, half, half, 128)),
         (f"reflection pad 1, 132 ch at {size}²", {
-            "jnp.pad(mode='reflect') (default)": lambda x: jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")},
+            "jnp.pad(mode='reflect') (default)": lambda x: pad_spatial(x, 1, "reflection")},
          (1, size, size, 132)),
         (f"LeakyReLU(0.2), 128 ch at {size}²", {
             "jax.nn.leaky_relu (default)": lambda x: jax.nn.leaky_relu(x, 0.2)}, (1, size, size, 128)),

@@ -33,5 +33,5 @@ from .params import count_params, trainable_mask
 from .skip import Autoencoder, Skip
 
 __all__ = ["Autoencoder", "BatchNorm", "Conv2d", "ConvBlocks", "CriticCNN15", "DRPNet", "DeepDecoder", "INITS",
-           "NGRNet", "ResNet", "Skip", "UNet", "batch_norm", "conv2d", "count_params", "crop_concat", "meshgrid", "winograd_conv3x3",
-           "normal_noise", "trainable_mask", "uniform_noise", "upsample2x"]
+           "NGRNet", "ResNet", "Skip", "UNet", "batch_norm", "conv2d", "count_params", "crop_concat", "meshgrid",
+           "normal_noise", "trainable_mask", "uniform_noise", "upsample2x", "winograd_conv3x3"]

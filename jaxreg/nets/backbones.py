@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import flax.linen as nn
 
-from .layers import ACTIVATIONS, BatchNorm, Conv2d, crop_concat, upsample2x
-from .skip import ConvBlock
+from .layers import ACTIVATIONS, BatchNorm, Conv2d, ConvBlock, crop_concat, upsample2x
 
 
 class UNet(nn.Module):

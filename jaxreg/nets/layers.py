@@ -1,5 +1,6 @@
 """Building blocks of the networks, NHWC throughout: convolution with reflection or zero padding, BatchNorm
-on the statistics of the current input, ×2 upsampling, centre-cropping concatenation, activations, dropout.
+on the statistics of the current input, the conv–BN–activation block, ×2 upsampling, centre-cropping
+concatenation, activations, dropout.
 
 They follow ``models/common.py`` of the DIP code (Ulyanov, Vedaldi & Lempitsky, "Deep image prior", CVPR 2018;
 ``DmitryUlyanov/deep-image-prior``), which every paper here reuses:
@@ -89,7 +90,8 @@ class Conv2d(nn.Module):
         if self.has_variable("params", "kernel"):
             have = self.get_variable("params", "kernel").shape
             if tuple(have[:3]) != shape[:3]:
-                raise ValueError(f"{'/'.join(self.scope.path) or 'Conv2d'}: input has {x.shape[-1]} channels, the parameters "
+                where = "/".join(self.scope.path) or "Conv2d"
+                raise ValueError(f"{where}: input has {x.shape[-1]} channels, the parameters "
                                  f"were initialised for {have[2]}")
         kernel = self.param("kernel", kernel_init(self.weight_init), shape)
         bias = self.param("bias", bias_init(self.weight_init, shape), (self.features,)) if self.use_bias else None
@@ -141,6 +143,29 @@ class BatchNorm(nn.Module):
         scale = self.param("scale", nn.initializers.ones, (c,))
         bias = self.param("bias", nn.initializers.zeros, (c,))
         return batch_norm(x, scale, bias, self.eps)
+
+
+class ConvBlock(nn.Module):
+    """``act(BN(conv(x)))``, then dropout when ``p_keep < 1`` and a ``'dropout'`` key is in use."""
+
+    features: int
+    kernel_size: int = 3
+    stride: int = 1
+    pad: str = "reflection"
+    use_bias: bool = True
+    act: str = "LeakyReLU"
+    weight_init: str = "torch"
+    p_keep: float = 1.0
+    algorithm: str = "auto"
+
+    @nn.compact
+    def __call__(self, x, use_dropout: bool = False):
+        x = Conv2d(self.features, self.kernel_size, self.stride, self.pad, self.use_bias, self.weight_init,
+                   self.algorithm, name="conv")(x)
+        x = ACTIVATIONS[self.act](BatchNorm(name="bn")(x))
+        if use_dropout:
+            x = dropout(self.make_rng("dropout"), x, self.p_keep)
+        return x
 
 
 # ------------------------------------------------------------------------------------------------ resampling

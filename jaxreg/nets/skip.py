@@ -40,8 +40,8 @@ import flax.linen as nn
 
 from .conv import ALGORITHMS
 from .init import check_init
-from .layers import (ACTIVATIONS, PADS, UPSAMPLE_MODES, BatchNorm, Conv2d, centre_crop, check_choice,
-                     check_image_batch, crop_concat, dropout, upsample2x)
+from .layers import (ACTIVATIONS, PADS, UPSAMPLE_MODES, BatchNorm, Conv2d, ConvBlock, centre_crop, check_choice,
+                     check_image_batch, crop_concat, upsample2x)
 
 
 def per_scale(value, n: int, what: str, owner: str) -> tuple:
@@ -59,29 +59,6 @@ def check_kernel_sizes(sizes, what: str, owner: str) -> None:
         if not (isinstance(k, int) and k >= 1 and k % 2 == 1):
             raise ValueError(f"{owner}: {what} must be odd positive integers (padding (k-1)//2 keeps the size), "
                              f"got {k!r}")
-
-
-class ConvBlock(nn.Module):
-    """``act(BN(conv(x)))``, then dropout when ``p_keep < 1`` and a ``'dropout'`` key is in use."""
-
-    features: int
-    kernel_size: int = 3
-    stride: int = 1
-    pad: str = "reflection"
-    use_bias: bool = True
-    act: str = "LeakyReLU"
-    weight_init: str = "torch"
-    p_keep: float = 1.0
-    algorithm: str = "auto"
-
-    @nn.compact
-    def __call__(self, x, use_dropout: bool = False):
-        x = Conv2d(self.features, self.kernel_size, self.stride, self.pad, self.use_bias, self.weight_init,
-                   self.algorithm, name="conv")(x)
-        x = ACTIVATIONS[self.act](BatchNorm(name="bn")(x))
-        if use_dropout:
-            x = dropout(self.make_rng("dropout"), x, self.p_keep)
-        return x
 
 
 class Skip(nn.Module):
