@@ -420,7 +420,7 @@ def test_skip_forward_equals_the_pytorch_replica(replica, default_skip_params, m
     replica.copy_flax_params(variables["params"], named)
     ref = replica.to_numpy(model(replica.to_torch(z)))
     assert y.shape == ref.shape == (1, 64, 64, 3)
-    np.testing.assert_allclose(y, ref, atol=1e-4)  # measured 1.1e-5 (bilinear), 9.8e-6 (nearest)
+    np.testing.assert_allclose(y, ref, atol=1e-4)  # measured 7.5e-6 (bilinear), 1.1e-5 (nearest)
 
 
 def test_skip_gradients_equal_the_pytorch_replica(replica):
@@ -450,7 +450,7 @@ def test_drp_forward_equals_the_pytorch_replica(replica):
     model, named = replica.drp_replica()
     replica.copy_flax_params(variables["params"], named)
     ref = replica.to_numpy(model(replica.to_torch(z)))
-    np.testing.assert_allclose(jax.jit(net.apply)(variables, z), ref, atol=1e-4)
+    np.testing.assert_allclose(jax.jit(net.apply)(variables, z), ref, atol=1e-4)  # measured 5.4e-7
 
 
 def test_critic_forward_equals_the_pytorch_replica(replica):
@@ -461,7 +461,7 @@ def test_critic_forward_equals_the_pytorch_replica(replica):
     replica.copy_flax_params(variables["params"], named)
     ref = replica.to_numpy(model(replica.to_torch(x)))
     assert ref.shape == (2, 7, 5)
-    np.testing.assert_allclose(jax.jit(net.apply)(variables, x), ref, atol=1e-5)
+    np.testing.assert_allclose(jax.jit(net.apply)(variables, x), ref, atol=1e-5)  # measured 5e-9
 
 
 def test_bilinear_upsampling_equals_torch_interpolate(replica):
