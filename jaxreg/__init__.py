@@ -4,12 +4,12 @@ Entry points: :func:`solve` (one method, one problem, the loop compiled) and
 :func:`sweep` (a hyperparameter grid in one vmapped, compiled call).
 """
 
-from . import data, io, metrics, methods, operators, problems, regularizers
+from . import data, io, metrics, methods, nets, operators, problems, regularizers
 from ._driver import Status
 from .solve import Result, solve
 from .sweep import Best, SweepResult, grid_points, sweep
 
 __version__ = "0.1.0"
 
-__all__ = ["Best", "Result", "Status", "SweepResult", "grid_points", "methods", "metrics", "operators",
-           "problems", "solve", "sweep"]
+__all__ = ["Best", "Result", "Status", "SweepResult", "grid_points", "methods", "metrics", "nets", "operators",
+           "problems", "regularizers", "solve", "sweep"]
