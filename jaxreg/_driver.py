@@ -94,6 +94,10 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         record = dict(m.diagnostics(state, problem))
         if metric_names:
             record.update(_metric_values(m.output(state), reference, metric_names, data_range))
+            current = m.iterate(state)
+            if current is not None:  # e.g. early stopping: the trajectory beside the selected image
+                values = _metric_values(current, reference, metric_names, data_range)
+                record.update({f"{k}_iterate": v for k, v in values.items()})
         accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
         new_c = {"state": state, "iteration": c["iteration"] + accepted.astype(jnp.int32), "status": status}
         return new_c, record

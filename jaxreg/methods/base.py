@@ -9,7 +9,8 @@ fields.  It supplies only its math:
 * ``output(state) -> image``       — the current estimate;
 
 and optionally ``diagnostics`` (per-iteration scalars such as the objective or
-residuals, recorded on the device), ``converged`` (a traced boolean) and
+residuals, recorded on the device), ``iterate`` (the current iterate, when ``output``
+is a selection such as an early-stopped image), ``converged`` (a traced boolean) and
 ``validate`` (eager checks of the problem and hyperparameters, run before
 compilation).  :func:`jaxreg.solve` runs the loop.
 """
@@ -46,6 +47,11 @@ class Method(Pytree):
 
     def output(self, state):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement output")
+
+    def iterate(self, state):
+        """The current iterate when ``output`` returns something else (an early-stopping selection);
+        with a reference, ``solve`` then also records ``psnr_iterate``/``ssim_iterate``.  None by default."""
+        return None
 
     def diagnostics(self, state, problem) -> dict:
         """Scalars recorded every iteration (e.g. ``{"objective": ...}``); none by default."""

@@ -11,3 +11,6 @@ __all__ = ["count_jumps", "gradient", "gradient_adjoint", "group_soft_threshold"
 from .priors import PRIORS, BM3DPrior, L0Prior, Prior, TVPrior, get_prior, register_prior  # noqa: E402
 
 __all__ += ["BM3DPrior", "L0Prior", "PRIORS", "Prior", "TVPrior", "get_prior", "register_prior"]
+from .deep_priors import DIPPrior  # noqa: E402
+
+__all__ += ["DIPPrior"]

@@ -1,0 +1,319 @@
+"""Deep image prior (Ulyanov, Vedaldi & Lempitsky, "Deep image prior", CVPR 2018) for every problem, DIP-TV,
+weight-regularised DIP and Wiener + DIP (Anderson, paper 002).
+
+A randomly initialised network ``g_θ`` with a fixed random input ``z`` is fitted to the observation through the
+forward model; the network's structure is the prior.  One iteration (as the official notebooks):
+
+    ε_t ~ N(0, I);   x_t = g_θ(z + σ_z ε_t)                               input perturbation ``reg_noise_std``
+    L(θ) = mean((A x_t − y)²) + tv_weight · TV_ε(x_t) / n
+           + l1_weight · Σ_W ‖W‖₁ + l2_weight · Σ_W ½‖W‖²                  (paper 002, §4.1; W = conv kernels)
+    θ ← Adam(lr) step on ∇L(θ)
+    x̄_t = ema · x̄_{t−1} + (1 − ema) · x_t                                exponential average (x̄_0 = g_θ₀(z))
+
+with ``n`` the number of image entries and ``TV_ε(x) = Σ √((D_h x)² + (D_w x)² + ε)`` (differences without
+wrap-around).  ``tv_weight > 0`` is DIP-TV (Liu, Sun, Xu & Kamilov, "Image restoration using total variation
+regularized deep image prior", ICASSP 2019): method ``dip-tv``; its ADMM splitting is ``dip-tv-admm``.
+Dropout (paper 002) is a property of the network: ``net=Autoencoder(p_keep=0.9)``; the method then draws a
+dropout key every iteration and its image is the deterministic forward pass (no dropout) of the current θ.
+
+**Fall-back.**  Every ``check_every`` iterations the PSNR of ``A x_t`` against ``y`` is compared with the last
+check; if it dropped by more than ``fallback_db`` (5 dB) the parameters of the last check are restored (the
+Adam state is kept), otherwise they become the new checkpoint.  The official denoising notebook tests
+``if i % show_every:``, which fires on every iteration *not* divisible by 100 (reference notes §7.1); this is
+the intended rule.
+
+**Stopping without the ground truth** (:mod:`jaxreg.methods.early_stopping`).  DIP overfits, and the official
+code picks the best iterate against the clean image, which a user does not have.  By default
+(``stopping="es-wmv"``) the method keeps the image of the iteration where the windowed moving variance of its
+reconstructions is smallest and stops (status ``CONVERGED``) once it has not improved for ``patience``
+iterations.  ``output`` is that selection (the exponential average one mean filter delay, ``ema/(1 − ema)``
+iterations, after the variance valley); ``iterate`` is the current image, so ``solve(..., reference=clean)``
+records both ``psnr`` (of the selection) and ``psnr_iterate`` (the trajectory: its maximum is the *oracle*
+best, a figure for reports only).  ``stopping="none"`` runs ``num_iters`` iterations and outputs the last image.
+
+Network: ``net`` (a Flax module mapping ``(1, H, W, input_depth)`` to ``(1, H, W, C)``) or, by default, the
+official ``skip`` network (:class:`jaxreg.nets.Skip`: 5 scales of 128, skip 4, bilinear, sigmoid) with
+``input_depth = 32`` and ``z ~ U[0, 0.1)``; official denoising settings: ``lr = 0.01``, ``reg_noise_std = 1/30``,
+``ema = 0.99``.  H and W must survive the network's stride-2 scales (≥ 32 for the default 5 scales).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from .._checks import is_concrete
+from .._pytree import pytree_dataclass, static
+from ..problems import Deblur, Denoise, Problem
+from ..regularizers.tv import gradient, shrink
+from .base import Method
+from .early_stopping import (STOPPING_RULES, selected_iteration, stopping_init, stopping_output, stopping_stop,
+                             stopping_update)
+from .registry import register
+from .wiener import REGULARISERS, wiener_deconvolve
+
+SPATIAL = (0, 1)
+
+
+def smooth_tv(x, eps=1e-8):
+    """``Σ √((D_h x)² + (D_w x)² + eps)`` of an ``(H, W, C)`` image (no wrap-around; differentiable when flat)."""
+    g = gradient(x, SPATIAL, (1.0, 1.0), circular=False)
+    return jnp.sum(jnp.sqrt(g[0] * g[0] + g[1] * g[1] + eps))
+
+
+def weight_norms(params):
+    """``(Σ_W ‖W‖₁, Σ_W ½‖W‖²)`` over the convolution kernels (leaves named ``kernel``) of a Flax tree."""
+    l1 = l2 = 0.0
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
+        if getattr(path[-1], "key", None) == "kernel":
+            l1 = l1 + jnp.sum(jnp.abs(leaf))
+            l2 = l2 + 0.5 * jnp.sum(leaf * leaf)
+    return l1, l2
+
+
+def _where_tree(pred, a, b):
+    return jax.tree_util.tree_map(lambda u, v: jnp.where(pred, u, v), a, b)
+
+
+def _has_dropout(net) -> bool:
+    return float(getattr(net, "p_keep", 1.0)) < 1.0
+
+
+@register
+@pytree_dataclass
+class DIP(Method):
+    """Deep image prior: Adam on the network weights, EMA of the outputs, input perturbation, fall-back, weight
+    regularisation and no-reference early stopping (ES-WMV)."""
+
+    name = "dip"
+    paper = "Ulyanov, Vedaldi & Lempitsky, CVPR 2018; regularisation: Anderson (paper 002); ES-WMV: Wang et al., TMLR 2023"
+    problems = (Problem,)
+    positive = ("lr",)
+    nonnegative = ("reg_noise_std", "ema", "tv_weight", "l1_weight", "l2_weight")
+
+    lr: float = 0.01
+    reg_noise_std: float = 1.0 / 30
+    ema: float = 0.99
+    tv_weight: float = 0.0
+    l1_weight: float = 0.0
+    l2_weight: float = 0.0
+    net: object = static(default=None, metadata={"help": "a Flax module; default: the official skip network"})
+    input_depth: int = static(default=32)
+    input_scale: float = static(default=0.1)
+    stopping: str = static(default="es-wmv", metadata={"help": "es-wmv (no reference) or none"})
+    window: int = static(default=100)
+    patience: int = static(default=1000)
+    fallback: bool = static(default=True)
+    check_every: int = static(default=100)
+    fallback_db: float = static(default=5.0)
+
+    # -- eager checks -------------------------------------------------------------------------------
+    def validate(self, problem):
+        super().validate(problem)
+        if len(problem.image_shape) != 3:
+            raise ValueError(f"{self.name}: images must be (H, W, C), got image shape {problem.image_shape}")
+        if self.stopping not in STOPPING_RULES:
+            raise ValueError(f"{self.name}: stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
+        for field in ("input_depth", "window", "patience", "check_every"):
+            if int(getattr(self, field)) < 1:
+                raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")
+        if is_concrete(self.ema) and not 0 <= float(self.ema) < 1:
+            raise ValueError(f"{self.name}: ema must be in [0, 1), got {self.ema}")
+        if self.net is not None and not hasattr(self.net, "apply"):
+            raise ValueError(f"{self.name}: net must be a Flax module, got {type(self.net).__name__}")
+
+    # -- pieces a variant may change ---------------------------------------------------------------------
+    def network(self, channels: int):
+        """The Flax module (``net`` or the official skip network with ``channels`` outputs)."""
+        if self.net is not None:
+            return self.net
+        from ..nets import Skip
+        return Skip(out_channels=channels)
+
+    def fit_problem(self, problem, state):
+        """The problem the network is fitted to (the observation itself; Wiener + DIP fits the Wiener image)."""
+        return problem
+
+    def extra_loss(self, x, state, n):
+        """Terms of the loss beyond the data fidelity (a function of the network output ``x``)."""
+        return self.tv_weight * smooth_tv(x) / n
+
+    def extra_init(self, x):
+        return {}
+
+    def extra_update(self, state, x):
+        """Updates of extra state after the Adam step (ADMM splitting); none by default."""
+        return {}
+
+    # -- protocol --------------------------------------------------------------------------------------
+    def init(self, key, problem):
+        from ..nets import uniform_noise
+        h, w, c = problem.image_shape
+        net = self.network(c)
+        k_param, k_z, k_run = jax.random.split(key, 3)
+        z = uniform_noise(k_z, self.input_depth, (h, w), scale=self.input_scale)
+        params = net.init(k_param, z)
+        out = net.apply(params, z, deterministic=True) if _has_dropout(net) else net.apply(params, z)
+        if out.shape != (1, h, w, c):
+            raise ValueError(f"{self.name}: the network maps {z.shape} to {out.shape}; the image is (1, {h}, {w}, {c})")
+        x = out[0]
+        state = {"params": params, "opt": optax.adam(self.lr).init(params), "z": z, "key": k_run,
+                 "x": x, "avg": x, "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, x.dtype),
+                 "check_params": params, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
+                 "fallbacks": jnp.asarray(0, jnp.int32)}
+        state.update(self.extra_init(x))
+        state = self.init_target(state, problem)
+        if self.stopping != "none":
+            state["es"] = stopping_init(self.stopping, x, self.window)
+        return state
+
+    def init_target(self, state, problem):
+        return state
+
+    def step(self, state, problem):
+        h, w, c = problem.image_shape
+        net = self.network(c)
+        target = self.fit_problem(problem, state)
+        dropout = _has_dropout(net)
+        key, k_noise, k_drop = jax.random.split(state["key"], 3)
+        z = state["z"] + self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
+        n = h * w * c
+
+        def loss_fn(params):
+            rngs = {"dropout": k_drop} if dropout else None
+            x = net.apply(params, z, rngs=rngs)[0]
+            fidelity = jnp.mean(jnp.square(target.residual(x)))
+            l1, l2 = weight_norms(params)
+            loss = fidelity + self.extra_loss(x, state, n) + self.l1_weight * l1 + self.l2_weight * l2
+            return loss, (x, fidelity)
+
+        (loss, (x, fidelity)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
+        updates, opt = optax.adam(self.lr).update(grads, state["opt"], state["params"])
+        params = optax.apply_updates(state["params"], updates)
+        if dropout:  # the image of a dropout network is its deterministic forward pass (expectation of the mask)
+            x = net.apply(state["params"], state["z"], deterministic=True)[0]
+
+        # fall-back (the intended rule of the official notebook): at every check, restore the last
+        # checkpoint when the PSNR of A x against y dropped by more than fallback_db
+        t = state["t"] + 1
+        check = (t % self.check_every) == 0
+        psnr_y = -10.0 * jnp.log10(jnp.maximum(fidelity, jnp.finfo(fidelity.dtype).tiny))
+        fall = check & (psnr_y < state["check_psnr"] - self.fallback_db) & self.fallback
+        params = _where_tree(fall, state["check_params"], params)
+        keep = check & ~fall
+        avg = self.ema * state["avg"] + (1.0 - self.ema) * x
+        new = dict(state, params=params, opt=opt, key=key, x=x, avg=avg, t=t, loss=loss,
+                   check_params=_where_tree(keep, params, state["check_params"]),
+                   check_psnr=jnp.where(keep, psnr_y, state["check_psnr"]),
+                   fallbacks=state["fallbacks"] + fall.astype(jnp.int32))
+        new.update(self.extra_update(state, x))
+        if self.stopping != "none":
+            new["es"] = stopping_update(self.stopping, state["es"], x, avg, self.ema_delay())
+        return new
+
+    def ema_delay(self):
+        """Mean delay of the exponential average, ``round(ema / (1 − ema))`` iterations (0 without averaging)."""
+        ema = jnp.asarray(self.ema, jnp.float32)
+        return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
+
+    def output(self, state):
+        return stopping_output(state["es"], state["avg"]) if self.stopping != "none" else state["avg"]
+
+    def iterate(self, state):
+        return state["avg"] if self.stopping != "none" else None
+
+    def diagnostics(self, state, problem):
+        out = {"loss": state["loss"], "fallbacks": state["fallbacks"]}
+        if self.stopping != "none":
+            out.update(variance=state["es"]["var"], stop_iteration=selected_iteration(state["es"]))
+        return out
+
+    def converged(self, state, problem):
+        if self.stopping != "none":
+            return stopping_stop(state["es"], self.patience)
+        return jnp.asarray(False)
+
+
+@register
+@pytree_dataclass
+class DIPTV(DIP):
+    """DIP-TV: DIP with a differentiable isotropic TV term on the output (Liu et al., ICASSP 2019)."""
+
+    name = "dip-tv"
+    paper = "Liu, Sun, Xu & Kamilov, Image restoration using total variation regularized deep image prior, ICASSP 2019"
+
+    tv_weight: float = 0.05
+
+
+@register
+@pytree_dataclass
+class DIPTVADMM(DIP):
+    """DIP-TV by ADMM splitting ``s = D x`` (one Adam step on θ per ADMM iteration).
+
+    For ``min_θ mean((A g_θ − y)²) + (λ/n) ‖s‖_{2,1}`` subject to ``s = D g_θ`` (``λ = tv_weight``; ``D`` the
+    horizontal and vertical differences without wrap-around), with scaled dual ``u``:
+
+        θ ← Adam step on  mean((A g_θ(z) − y)²) + (ρ / 2n) ‖D g_θ(z) − s + u‖²
+        s ← shrink(D x + u, λ/ρ)          (group soft thresholding)
+        u ← u + D x − s
+
+    where ``x`` is the network output of the θ-step (Boyd et al. 2011, §3; Liu et al. 2019).
+    """
+
+    name = "dip-tv-admm"
+    paper = "Liu, Sun, Xu & Kamilov, ICASSP 2019; ADMM: Boyd, Parikh, Chu, Peleato & Eckstein 2011"
+    positive = ("lr", "rho")
+
+    tv_weight: float = 0.05
+    rho: float = 1.0
+
+    def extra_init(self, x):
+        zeros = jnp.zeros((2,) + x.shape, x.dtype)
+        return {"split": zeros, "dual": zeros}
+
+    def extra_loss(self, x, state, n):
+        r = gradient(x, SPATIAL, (1.0, 1.0), circular=False) - state["split"] + state["dual"]
+        return 0.5 * self.rho * jnp.sum(r * r) / n
+
+    def extra_update(self, state, x):
+        gx = gradient(x, SPATIAL, (1.0, 1.0), circular=False)
+        split = shrink(gx + state["dual"], self.tv_weight / self.rho)
+        return {"split": split, "dual": state["dual"] + gx - split}
+
+
+@register
+@pytree_dataclass
+class WienerDIP(DIP):
+    """Wiener + DIP (Anderson, paper 002 §5.1): Wiener-deconvolve, then fit a DIP to the Wiener image.
+
+    The defaults are the paper's: the no-skip autoencoder (:class:`jaxreg.nets.Autoencoder`) and Adam with
+    ``lr = 1e-4``; the Wiener step is :func:`jaxreg.methods.wiener.wiener_deconvolve` with ``balance`` and
+    ``reg``.  The network never sees the blur, so it can only denoise the Wiener image (the paper's point).
+    """
+
+    name = "wiener-dip"
+    paper = "Anderson, Regularization and applications of a network structure deep image prior (paper 002)"
+    problems = (Deblur,)
+    nonnegative = DIP.nonnegative + ("balance",)
+
+    lr: float = 1e-4
+    balance: float = 0.01
+    reg: str = static(default="laplacian")
+
+    def validate(self, problem):
+        super().validate(problem)
+        if self.reg not in REGULARISERS:
+            raise ValueError(f"{self.name}: reg must be one of {REGULARISERS}, got {self.reg!r}")
+
+    def network(self, channels: int):
+        if self.net is not None:
+            return self.net
+        from ..nets import Autoencoder
+        return Autoencoder(out_channels=channels)
+
+    def init_target(self, state, problem):
+        return dict(state, target=wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg))
+
+    def fit_problem(self, problem, state):
+        return Denoise(state["target"])
