@@ -21,7 +21,7 @@ from jaxreg.methods.dip import smooth_tv, weight_norms
 from jaxreg.methods.wiener import wiener_deconvolve
 from jaxreg.regularizers import DIPPrior, gradient, shrink
 
-KEY = jax.random.key(0)
+KEY = jax.random.key(0, impl="rbg")  # rbg: initialising a network compiles 3x faster than with threefry
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SMALL = nets.Skip(channels_down=(8, 8), channels_up=(8, 8), channels_skip=(2, 2))
 
@@ -281,18 +281,16 @@ def _f16_crop():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crop", ["f16", "astronaut"])
-def test_official_dip_stops_without_reference_near_the_oracle_and_dip_tv_is_not_worse(crop):
-    """Done-when of the DIP issue: at the ES-WMV stopping point (no reference), within 2000 iterations, DIP is
-    ≥ 6 dB above the noisy input and within 1 dB of the oracle best PSNR of its own run; DIP-TV (tv_weight 0.05,
-    same budget, same key, one vmapped call with DIP) is not worse than DIP by more than 0.1 dB."""
-    if crop == "f16":
-        clean = jnp.asarray(_f16_crop())
-    else:
-        clean = jnp.asarray(data.sample_image("astronaut", size=256)[100:164, 180:244])
+def test_official_dip_stops_without_reference_near_the_oracle_and_dip_tv_is_not_worse():
+    """Done-when of the DIP issue, on the DIP paper's F-16 (a crop not used to choose any default): at the ES-WMV
+    stopping point (no reference), within 2000 iterations, DIP is ≥ 6 dB above the noisy input and within 1 dB of
+    the oracle best PSNR of its own run; DIP-TV (its default tv_weight, same budget, same key, one vmapped call
+    with DIP) is not worse than DIP by more than 0.1 dB.  More crops: benchmarks/dip_stopping.py."""
+    clean = jnp.asarray(_f16_crop())
     noisy = data.add_gaussian_noise(jax.random.key(100), clean, 0.1, clip=True)
     noisy_psnr = float(metrics.psnr(noisy, clean, data_range=1.0))
-    s = jaxreg.sweep(problems.Denoise(noisy), methods.get("dip"), {"tv_weight": [0.0, 0.05]}, key=KEY,
+    tv = float(methods.get("dip-tv").tv_weight)
+    s = jaxreg.sweep(problems.Denoise(noisy), methods.get("dip"), {"tv_weight": [0.0, tv]}, key=KEY,
                      num_iters=2000, reference=clean, chunk_size=100)
     out = {}
     for g, name in enumerate(("dip", "dip-tv")):
@@ -300,7 +298,7 @@ def test_official_dip_stops_without_reference_near_the_oracle_and_dip_tv_is_not_
         out[name] = {"psnr": float(metrics.psnr(s.images[g], clean, data_range=1.0)),
                      "oracle": float(np.nanmax(s.history["psnr_iterate"][g, :n])),
                      "stop": int(s.history["stop_iteration"][g, n - 1]), "iters": n}
-    print(crop, "noisy", round(noisy_psnr, 2), out)
+    print("noisy", round(noisy_psnr, 2), out)
     dip = out["dip"]
     assert dip["psnr"] >= noisy_psnr + 6.0, out
     assert dip["psnr"] >= dip["oracle"] - 1.0, out

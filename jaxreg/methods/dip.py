@@ -243,7 +243,7 @@ class DIPTV(DIP):
     name = "dip-tv"
     paper = "Liu, Sun, Xu & Kamilov, Image restoration using total variation regularized deep image prior, ICASSP 2019"
 
-    tv_weight: float = 0.05
+    tv_weight: float = 0.01
 
 
 @register
@@ -265,7 +265,7 @@ class DIPTVADMM(DIP):
     paper = "Liu, Sun, Xu & Kamilov, ICASSP 2019; ADMM: Boyd, Parikh, Chu, Peleato & Eckstein 2011"
     positive = ("lr", "rho")
 
-    tv_weight: float = 0.05
+    tv_weight: float = 0.01
     rho: float = 1.0
 
     def extra_init(self, x):
