@@ -100,6 +100,14 @@ def test_demo_out_must_be_a_folder(tmp_path, capsys):
     assert f.read_bytes() == b"x"
 
 
+def test_demo_method_must_exist_and_defaults_to_tv(tmp_path, capsys):
+    err = _error(capsys, main(["demo", "--size", "64", "--iters", "2", "--method", "nope", "--out",
+                               str(tmp_path / "d"), "--quiet"]))
+    assert "unknown method 'nope'" in err and "dip" in err
+    from jaxreg.cli import DEMO_PREFERENCE
+    assert DEMO_PREFERENCE[0] == "tv"  # DIP needs minutes on a CPU: the demo stays fast
+
+
 # ------------------------------------------------------------------------------------------------
 # restore: one run per task
 # ------------------------------------------------------------------------------------------------
