@@ -83,8 +83,7 @@ def _has_dropout(net) -> bool:
 @register
 @pytree_dataclass
 class DIP(Method):
-    """Deep image prior: Adam on the network weights, EMA of the outputs, input perturbation, fall-back, weight
-    regularisation and no-reference early stopping (ES-WMV)."""
+    """Deep image prior, stopped without the ground truth (ES-WMV); EMA, input noise, fall-back, weight penalties."""
 
     name = "dip"
     paper = "Ulyanov, Vedaldi & Lempitsky, CVPR 2018; regularisation: Anderson (paper 002); ES-WMV: Wang et al., TMLR 2023"
