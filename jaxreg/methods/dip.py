@@ -39,6 +39,8 @@ official ``skip`` network (:class:`jaxreg.nets.Skip`: 5 scales of 128, skip 4, b
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -123,12 +125,14 @@ class DIP(Method):
             raise ValueError(f"{self.name}: net must be a Flax module, got {type(self.net).__name__}")
 
     # -- pieces a variant may change ---------------------------------------------------------------------
+    default_net: ClassVar[str] = "Skip"  # the jaxreg.nets class used when ``net`` is None
+
     def network(self, channels: int):
-        """The Flax module (``net`` or the official skip network with ``channels`` outputs)."""
+        """The Flax module: ``net``, or ``default_net`` (the official skip network) with ``channels`` outputs."""
         if self.net is not None:
             return self.net
-        from ..nets import Skip
-        return Skip(out_channels=channels)
+        from .. import nets
+        return getattr(nets, self.default_net)(out_channels=channels)
 
     def fit_problem(self, problem, state):
         """The problem the network is fitted to (the observation itself; Wiener + DIP fits the Wiener image)."""
@@ -138,7 +142,8 @@ class DIP(Method):
         """Terms of the loss beyond the data fidelity (a function of the network output ``x``)."""
         return self.tv_weight * smooth_tv(x) / n
 
-    def extra_init(self, x):
+    def extra_state(self, x, problem):
+        """Extra initial state of a variant (ADMM variables, a fitting target); none by default."""
         return {}
 
     def extra_update(self, state, x):
@@ -161,13 +166,9 @@ class DIP(Method):
                  "x": x, "avg": x, "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, x.dtype),
                  "check_params": params, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
                  "fallbacks": jnp.asarray(0, jnp.int32)}
-        state.update(self.extra_init(x))
-        state = self.init_target(state, problem)
+        state.update(self.extra_state(x, problem))
         if self.stopping != "none":
             state["es"] = stopping_init(self.stopping, x, self.window)
-        return state
-
-    def init_target(self, state, problem):
         return state
 
     def step(self, state, problem):
@@ -267,7 +268,7 @@ class DIPTVADMM(DIP):
     tv_weight: float = 0.01
     rho: float = 1.0
 
-    def extra_init(self, x):
+    def extra_state(self, x, problem):
         zeros = jnp.zeros((2,) + x.shape, x.dtype)
         return {"split": zeros, "dual": zeros}
 
@@ -305,14 +306,10 @@ class WienerDIP(DIP):
         if self.reg not in REGULARISERS:
             raise ValueError(f"{self.name}: reg must be one of {REGULARISERS}, got {self.reg!r}")
 
-    def network(self, channels: int):
-        if self.net is not None:
-            return self.net
-        from ..nets import Autoencoder
-        return Autoencoder(out_channels=channels)
+    default_net: ClassVar[str] = "Autoencoder"
 
-    def init_target(self, state, problem):
-        return dict(state, target=wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg))
+    def extra_state(self, x, problem):
+        return {"target": wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg)}
 
     def fit_problem(self, problem, state):
         return Denoise(state["target"])
