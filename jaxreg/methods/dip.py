@@ -49,7 +49,7 @@ from .._checks import is_concrete
 from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
 from ..regularizers.tv import gradient, shrink
-from .base import Method
+from .deep_prior import NetworkMethod, has_dropout
 from .early_stopping import (STOPPING_RULES, selected_iteration, stopping_init, stopping_output, stopping_stop,
                              stopping_update)
 from .registry import register
@@ -78,13 +78,9 @@ def _where_tree(pred, a, b):
     return jax.tree_util.tree_map(lambda u, v: jnp.where(pred, u, v), a, b)
 
 
-def _has_dropout(net) -> bool:
-    return float(getattr(net, "p_keep", 1.0)) < 1.0
-
-
 @register
 @pytree_dataclass
-class DIP(Method):
+class DIP(NetworkMethod):
     """Deep image prior, stopped without the ground truth (ES-WMV); EMA, input noise, fall-back, weight penalties."""
 
     name = "dip"
@@ -99,9 +95,6 @@ class DIP(Method):
     tv_weight: float = 0.0
     l1_weight: float = 0.0
     l2_weight: float = 0.0
-    net: object = static(default=None, metadata={"help": "a Flax module; default: the official skip network"})
-    input_depth: int = static(default=32)
-    input_scale: float = static(default=0.1)
     stopping: str = static(default="es-wmv", metadata={"help": "es-wmv (no reference) or none"})
     window: int = static(default=100)
     patience: int = static(default=1000)
@@ -112,28 +105,15 @@ class DIP(Method):
     # -- eager checks -------------------------------------------------------------------------------
     def validate(self, problem):
         super().validate(problem)
-        if len(problem.image_shape) != 3:
-            raise ValueError(f"{self.name}: images must be (H, W, C), got image shape {problem.image_shape}")
         if self.stopping not in STOPPING_RULES:
             raise ValueError(f"{self.name}: stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
-        for field in ("input_depth", "window", "patience", "check_every"):
+        for field in ("window", "patience", "check_every"):
             if int(getattr(self, field)) < 1:
                 raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")
         if is_concrete(self.ema) and not 0 <= float(self.ema) < 1:
             raise ValueError(f"{self.name}: ema must be in [0, 1), got {self.ema}")
-        if self.net is not None and not hasattr(self.net, "apply"):
-            raise ValueError(f"{self.name}: net must be a Flax module, got {type(self.net).__name__}")
 
     # -- pieces a variant may change ---------------------------------------------------------------------
-    default_net: ClassVar[str] = "Skip"  # the jaxreg.nets class used when ``net`` is None
-
-    def network(self, channels: int):
-        """The Flax module: ``net``, or ``default_net`` (the official skip network) with ``channels`` outputs."""
-        if self.net is not None:
-            return self.net
-        from .. import nets
-        return getattr(nets, self.default_net)(out_channels=channels)
-
     def fit_problem(self, problem, state):
         """The problem the network is fitted to (the observation itself; Wiener + DIP fits the Wiener image)."""
         return problem
@@ -152,16 +132,8 @@ class DIP(Method):
 
     # -- protocol --------------------------------------------------------------------------------------
     def init(self, key, problem):
-        from ..nets import uniform_noise
-        h, w, c = problem.image_shape
-        net = self.network(c)
         k_param, k_z, k_run = jax.random.split(key, 3)
-        z = uniform_noise(k_z, self.input_depth, (h, w), scale=self.input_scale)
-        params = net.init(k_param, z)
-        out = net.apply(params, z, deterministic=True) if _has_dropout(net) else net.apply(params, z)
-        if out.shape != (1, h, w, c):
-            raise ValueError(f"{self.name}: the network maps {z.shape} to {out.shape}; the image is (1, {h}, {w}, {c})")
-        x = out[0]
+        params, z, x = self.init_network(k_param, k_z, problem)
         state = {"params": params, "opt": optax.adam(self.lr).init(params), "z": z, "key": k_run,
                  "x": x, "avg": x, "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, x.dtype),
                  "check_params": params, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
@@ -175,7 +147,7 @@ class DIP(Method):
         h, w, c = problem.image_shape
         net = self.network(c)
         target = self.fit_problem(problem, state)
-        dropout = _has_dropout(net)
+        dropout = has_dropout(net)
         key, k_noise, k_drop = jax.random.split(state["key"], 3)
         z = state["z"] + self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
         n = h * w * c
