@@ -232,6 +232,73 @@ def blur(image, kernel, *, boundary: str = "circular"):
     return op(k, x.shape)(x)
 
 
+def mixed_noise(key, cube, *, sigma_range=(0.1, 0.4), impulse=0.1, band_fraction=0.2, lines: int = 35,
+                sigma_scale: float = 1.0):
+    """Mixed noise of hyperspectral denoising (NGR paper 001, §III-B2 "weak mixed noise"; strong: ``impulse=0.25,
+    band_fraction=0.5``) on a cube ``(H, W, B)``.
+
+    1. every band ``b`` gets Gaussian noise of standard deviation ``σ_b ~ U[sigma_range] · sigma_scale``;
+    2. salt-and-pepper impulses (0 or 1) replace a fraction ``impulse`` of all entries;
+    3. ``round(band_fraction · B)`` random bands get ``lines`` stripes (a whole column shifted by
+       ``U[−0.25, 0.25]``) and, of those, the same number of bands get ``lines`` deadlines (whole columns set
+       to 0).  Column positions are drawn per band.
+
+    The result is not clipped.  All randomness from ``key``.
+    """
+    x = as_float_array(cube, "cube", ranks=(3,))
+    lo, hi = (float(v) for v in sigma_range)
+    if not 0 <= lo <= hi:
+        raise ValueError(f"sigma_range must be (low, high) with 0 <= low <= high, got {sigma_range!r}")
+    for value, name in ((impulse, "impulse"), (band_fraction, "band_fraction")):
+        if not 0 <= float(value) <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    check_nonnegative(sigma_scale, "sigma_scale")
+    h, w, b = x.shape
+    if not 0 <= int(lines) <= w:
+        raise ValueError(f"lines must be in [0, {w}] (the image width), got {lines!r}")
+    k_sig, k_noise, k_imp, k_salt, k_sb, k_db, k_pos, k_shift = jax.random.split(key, 8)
+    sigma = jax.random.uniform(k_sig, (b,), minval=lo, maxval=hi) * sigma_scale
+    y = x + sigma * jax.random.normal(k_noise, x.shape, x.dtype)
+    hit = jax.random.uniform(k_imp, x.shape) < impulse
+    y = jnp.where(hit, jax.random.bernoulli(k_salt, 0.5, x.shape).astype(x.dtype), y)
+    n_bands = int(round(float(band_fraction) * b))
+
+    def column_mask(k):  # (b, w): `lines` random columns per band
+        order = jnp.argsort(jax.random.uniform(k, (b, w)), axis=1)
+        return jnp.zeros((b, w), bool).at[jnp.arange(b)[:, None], order[:, :lines]].set(True)
+
+    k_pos_s, k_pos_d = jax.random.split(k_pos)
+    stripe_bands = jnp.zeros(b, bool).at[jax.random.permutation(k_sb, b)[:n_bands]].set(True)
+    dead_bands = jnp.zeros(b, bool).at[jax.random.permutation(k_db, b)[:n_bands]].set(True)
+    stripes = column_mask(k_pos_s) & stripe_bands[:, None]
+    shift = jax.random.uniform(k_shift, (b, w), minval=-0.25, maxval=0.25)
+    y = y + jnp.where(stripes, shift, 0.0).T[None, :, :]
+    dead = column_mask(k_pos_d) & dead_bands[:, None]
+    return jnp.where(dead.T[None, :, :], 0.0, y).astype(x.dtype)
+
+
+def spectral_cube(rgb, bands: int = 16, *, wavelengths=(400.0, 700.0), centres=(610.0, 550.0, 465.0),
+                  width: float = 45.0, floor: float = 0.1):
+    """A test hyperspectral cube ``(H, W, bands)`` from a real RGB image (no free HSI can be installed here).
+
+    Linear mixing with the image's R, G, B channels as abundance maps and three smooth synthetic endmember
+    spectra ``E_k(λ) = floor + exp(−(λ − c_k)² / (2 width²))`` (centres ``centres`` in nm) sampled at ``bands``
+    wavelengths evenly spaced in ``wavelengths``: ``cube[..., j] = Σ_k rgb[..., k] E_k(λ_j)``, scaled so that the
+    largest value is 1.  Spatial structure is real; spectra are synthetic and the cube has rank ≤ 3 along the
+    bands (real HSIs are approximately low rank too).
+    """
+    x = as_float_array(rgb, "rgb", ranks=(3,))
+    if x.shape[-1] != 3:
+        raise ValueError(f"rgb must be (H, W, 3), got shape {tuple(x.shape)}")
+    n = _int(bands, "bands")
+    if n < 2:
+        raise ValueError(f"bands must be >= 2, got {bands!r}")
+    lam = np.linspace(float(wavelengths[0]), float(wavelengths[1]), n)
+    ends = floor + np.exp(-0.5 * ((lam[None, :] - np.asarray(centres, float)[:, None]) / width) ** 2)  # (3, n)
+    cube = x @ jnp.asarray(ends, x.dtype)
+    return cube / jnp.maximum(jnp.max(cube), jnp.finfo(x.dtype).tiny)
+
+
 # ------------------------------------------------------------------ sample images
 
 # name -> scikit-image loader; all bundled with the scikit-image wheel (no download).

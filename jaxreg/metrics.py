@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from ._checks import as_float_array, is_concrete
 
-__all__ = ["mse", "psnr", "ssim", "sam", "ergas"]
+__all__ = ["mse", "psnr", "mpsnr", "ssim", "sam", "ergas"]
 
 _ANY_RANK = object()
 
@@ -72,6 +72,20 @@ def psnr(image, reference, *, data_range):
     err = mse(image, reference)
     dr = jnp.asarray(data_range, err.dtype)
     return 10.0 * jnp.log10(jnp.square(dr) / err)
+
+
+def mpsnr(image, reference, *, data_range):
+    """Mean over bands of the per-band PSNR (dB), the "MPSNR" of hyperspectral and video restoration papers.
+
+    Band ``b`` runs over the last axis: ``mean_b 10 log10(data_range² / MSE_b)`` with ``MSE_b`` over all other
+    axes.  It differs from :func:`psnr` (one MSE over everything) when the bands' errors differ.  Inputs are
+    ``(H, W, C)`` or ``(T, H, W, C)``.  (The band mean of SSIM is :func:`ssim` itself: it already averages over
+    channels with equal weights.)
+    """
+    x, r = _pair(image, reference, (3, 4))
+    _check_positive(data_range, "data_range")
+    mse_b = jnp.mean(jnp.square(x - r), axis=tuple(range(x.ndim - 1)))
+    return jnp.mean(10.0 * jnp.log10(jnp.square(jnp.asarray(data_range, x.dtype)) / mse_b))
 
 
 def _window_1d(window, dtype):

@@ -257,3 +257,39 @@ def test_sample_image_without_skimage(monkeypatch):
     monkeypatch.setitem(sys.modules, "skimage.data", None)
     with pytest.raises(ImportError, match="pip install scikit-image"):
         data.sample_image("astronaut")
+
+
+def test_spectral_cube_mixes_the_rgb_channels_with_smooth_spectra():
+    rgb = data.sample_image("astronaut", size=32)
+    cube = data.spectral_cube(rgb, 16)
+    assert cube.shape == (32, 32, 16) and cube.dtype == jnp.float32
+    assert float(cube.max()) == pytest.approx(1.0) and float(cube.min()) >= 0.0
+    # three endmembers: rank 3 along the bands, and the spectra are smooth (small band-to-band steps)
+    s = np.linalg.svd(np.asarray(cube).reshape(-1, 16), compute_uv=False)
+    assert s[3] < 1e-4 * s[0] and s[2] > 1e-3 * s[0]
+    assert float(jnp.max(jnp.abs(jnp.diff(cube, axis=-1)))) < 0.25
+    # a red pixel peaks at the long wavelengths, a blue one at the short
+    red = data.spectral_cube(jnp.asarray([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]]), 16)
+    assert int(jnp.argmax(red[0, 0])) >= 10 and int(jnp.argmax(red[1, 0])) < 6
+    with pytest.raises(ValueError, match=r"\(H, W, 3\)"):
+        data.spectral_cube(rgb[..., :2], 8)
+    with pytest.raises(ValueError, match="bands must be >= 2"):
+        data.spectral_cube(rgb, 1)
+
+
+def test_mixed_noise_has_the_stated_components():
+    cube = jnp.full((64, 48, 10), 0.5)
+    y = np.asarray(data.mixed_noise(jax.random.key(0), cube, sigma_range=(0.0, 0.0), impulse=0.1,
+                                    band_fraction=0.2, lines=5))
+    impulses = np.isin(y, (0.0, 1.0))
+    assert 0.08 < impulses.mean() < 0.13  # 10 % impulses (+ the deadline columns, which are 0)
+    dead = np.all(y == 0.0, axis=0)  # (W, bands): whole columns set to 0
+    assert dead.sum() == 2 * 5 and np.count_nonzero(dead.any(axis=0)) == 2
+    shifted = (~impulses) & (np.abs(y - 0.5) > 1e-6)
+    assert np.count_nonzero(shifted.any(axis=0).any(axis=0)) == 2  # stripes on 20 % of the bands
+    g = np.asarray(data.mixed_noise(jax.random.key(1), cube, sigma_range=(0.1, 0.1), impulse=0.0, band_fraction=0.0))
+    assert np.std(g - 0.5) == pytest.approx(0.1, rel=0.05)
+    with pytest.raises(ValueError, match="impulse must be in"):
+        data.mixed_noise(jax.random.key(0), cube, impulse=1.5)
+    with pytest.raises(ValueError, match="lines must be in"):
+        data.mixed_noise(jax.random.key(0), cube, lines=100)

@@ -192,3 +192,16 @@ def test_data_range_is_required_keyword():
         metrics.psnr(X, X, 1.0)
     with pytest.raises(ValueError, match="shapes differ"):
         jax.jit(lambda a, b: metrics.psnr(a, b, data_range=1.0))(X, X[:8])
+
+
+def test_mpsnr_is_the_band_mean_of_skimage_psnr():
+    rng = np.random.default_rng(5)
+    ref = rng.uniform(size=(16, 12, 5)).astype(np.float32)
+    img = np.clip(ref + rng.normal(size=ref.shape).astype(np.float32) * np.linspace(0.01, 0.2, 5, dtype=np.float32),
+                  0, 1)
+    want = np.mean([peak_signal_noise_ratio(ref[..., b], img[..., b], data_range=1.0) for b in range(5)])
+    assert float(metrics.mpsnr(img, ref, data_range=1.0)) == pytest.approx(want, rel=1e-5)
+    # unequal band errors: the band mean differs from the PSNR of the pooled MSE
+    assert float(metrics.mpsnr(img, ref, data_range=1.0)) > float(metrics.psnr(img, ref, data_range=1.0)) + 1.0
+    with pytest.raises(ValueError, match="data_range"):
+        metrics.mpsnr(img, ref, data_range=0.0)

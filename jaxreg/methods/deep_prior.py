@@ -29,12 +29,14 @@ class NetworkMethod(Method):
     input_scale: float = static(default=0.1)
 
     default_net: ClassVar[str] = "Skip"  # the jaxreg.nets class used when ``net`` is None
+    image_ranks: ClassVar[tuple] = (3,)  # (H, W, C); NGR also takes video (T, H, W, C)
 
     def validate(self, problem):
         super().validate(problem)
-        if len(problem.image_shape) != 3:
-            raise ValueError(f"{self.name}: images must be (H, W, C), got image shape {problem.image_shape}")
-        if int(self.input_depth) < 1:
+        if len(problem.image_shape) not in self.image_ranks:
+            kinds = " or ".join({3: "(H, W, C)", 4: "(T, H, W, C)"}[r] for r in self.image_ranks)
+            raise ValueError(f"{self.name}: images must be {kinds}, got image shape {problem.image_shape}")
+        if self.input_depth is not None and int(self.input_depth) < 1:
             raise ValueError(f"{self.name}: input_depth must be >= 1, got {self.input_depth}")
         if self.net is not None and not hasattr(self.net, "apply"):
             raise ValueError(f"{self.name}: net must be a Flax module, got {type(self.net).__name__}")
