@@ -50,7 +50,7 @@ from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
 from ..regularizers.tv import gradient, shrink
 from .deep_prior import NetworkMethod, has_dropout
-from .early_stopping import (STOPPING_RULES, selected_iteration, stopping_init, stopping_output, stopping_stop,
+from .early_stopping import (check_stopping, selected_iteration, stopping_init, stopping_output, stopping_stop,
                              stopping_update)
 from .registry import register
 from .wiener import REGULARISERS, wiener_deconvolve
@@ -105,11 +105,7 @@ class DIP(NetworkMethod):
     # -- eager checks -------------------------------------------------------------------------------
     def validate(self, problem):
         super().validate(problem)
-        if self.stopping not in STOPPING_RULES:
-            raise ValueError(f"{self.name}: stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
-        for field in ("window", "patience", "check_every"):
-            if int(getattr(self, field)) < 1:
-                raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")
+        check_stopping(self, "check_every")
         if is_concrete(self.ema) and not 0 <= float(self.ema) < 1:
             raise ValueError(f"{self.name}: ema must be in [0, 1), got {self.ema}")
 

@@ -28,6 +28,16 @@ import jax.numpy as jnp
 STOPPING_RULES = ("es-wmv", "none")
 
 
+def check_stopping(method, *positive_fields: str) -> None:
+    """Eager checks of a method's ``stopping`` rule and its integer fields ``window``, ``patience`` (and any
+    ``positive_fields``): ``ValueError`` naming the method and the field."""
+    if method.stopping not in STOPPING_RULES:
+        raise ValueError(f"{method.name}: stopping must be one of {STOPPING_RULES}, got {method.stopping!r}")
+    for field in ("window", "patience") + positive_fields:
+        if int(getattr(method, field)) < 1:
+            raise ValueError(f"{method.name}: {field} must be >= 1, got {getattr(method, field)}")
+
+
 def stopping_init(rule: str, image, window: int) -> dict:
     """Empty state for images shaped like ``image`` (the kept image starts as ``image``)."""
     dtype = image.dtype

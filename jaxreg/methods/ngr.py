@@ -71,8 +71,8 @@ from ..operators import difference, difference_adjoint, difference_symbol, solve
 from ..problems import Deblur, Denoise, Inpaint
 from ..regularizers.tv import soft_threshold
 from .deep_prior import NetworkMethod
-from .early_stopping import STOPPING_RULES, selected_iteration, stopping_init, stopping_output, stopping_stop, \
-    stopping_update
+from .early_stopping import (check_stopping, selected_iteration, stopping_init, stopping_output, stopping_stop,
+                             stopping_update)
 from .registry import register
 
 AXES = (0, 1, 2)  # h (rows), v (columns), t (channels / frames / bands) of the stacked (H, W, K) array
@@ -181,11 +181,7 @@ class _NGRBase(NetworkMethod):
 
     def validate(self, problem):
         super().validate(problem)
-        if self.stopping not in STOPPING_RULES:
-            raise ValueError(f"{self.name}: stopping must be one of {STOPPING_RULES}, got {self.stopping!r}")
-        for field in ("window", "patience"):
-            if int(getattr(self, field)) < 1:
-                raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")
+        check_stopping(self)
         shape = problem.image_shape
         k = shape[-1] * (shape[0] if len(shape) == 4 else 1)
         if k < 2:
