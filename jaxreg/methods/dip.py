@@ -114,6 +114,10 @@ class DIP(NetworkMethod):
         """The problem the network is fitted to (the observation itself; Wiener + DIP fits the Wiener image)."""
         return problem
 
+    def data_term(self, mse):
+        """The data term of the loss as a function of ``mean((A x − y)²)``: the MSE itself (DIP)."""
+        return mse
+
     def extra_loss(self, x, state, n):
         """Terms of the loss beyond the data fidelity (a function of the network output ``x``)."""
         return self.tv_weight * smooth_tv(x) / n
@@ -130,9 +134,9 @@ class DIP(NetworkMethod):
     def init(self, key, problem):
         k_param, k_z, k_run = jax.random.split(key, 3)
         params, z, x = self.init_network(k_param, k_z, problem)
-        state = {"params": params, "opt": optax.adam(self.lr).init(params), "z": z, "key": k_run,
-                 "x": x, "avg": x, "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, x.dtype),
-                 "check_params": params, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
+        state = {"params": params, "opt": self.init_optimizer(optax.adam(self.lr), params, z), "z": z,
+                 "key": k_run, "x": x, "avg": x, "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, x.dtype),
+                 "check_params": params, "check_z": z, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
                  "fallbacks": jnp.asarray(0, jnp.int32)}
         state.update(self.extra_state(x, problem))
         if self.stopping != "none":
@@ -145,20 +149,19 @@ class DIP(NetworkMethod):
         target = self.fit_problem(problem, state)
         dropout = has_dropout(net)
         key, k_noise, k_drop = jax.random.split(state["key"], 3)
-        z = state["z"] + self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
+        noise = self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
         n = h * w * c
 
-        def loss_fn(params):
+        def loss_fn(params, z):
             rngs = {"dropout": k_drop} if dropout else None
-            x = net.apply(params, z, rngs=rngs)[0]
+            x = net.apply(params, z + noise, rngs=rngs)[0]
             fidelity = jnp.mean(jnp.square(target.residual(x)))
             l1, l2 = weight_norms(params)
-            loss = fidelity + self.extra_loss(x, state, n) + self.l1_weight * l1 + self.l2_weight * l2
+            loss = self.data_term(fidelity) + self.extra_loss(x, state, n) + self.l1_weight * l1 + self.l2_weight * l2
             return loss, (x, fidelity)
 
-        (loss, (x, fidelity)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-        updates, opt = optax.adam(self.lr).update(grads, state["opt"], state["params"])
-        params = optax.apply_updates(state["params"], updates)
+        params, z, opt, loss, (x, fidelity) = self.network_step(optax.adam(self.lr), loss_fn, state["params"],
+                                                                state["z"], state["opt"])
         if dropout:  # the image of a dropout network is its deterministic forward pass (expectation of the mask)
             x = net.apply(state["params"], state["z"], deterministic=True)[0]
 
@@ -169,10 +172,12 @@ class DIP(NetworkMethod):
         psnr_y = -10.0 * jnp.log10(jnp.maximum(fidelity, jnp.finfo(fidelity.dtype).tiny))
         fall = check & (psnr_y < state["check_psnr"] - self.fallback_db) & self.fallback
         params = _where_tree(fall, state["check_params"], params)
+        z = jnp.where(fall, state["check_z"], z)
         keep = check & ~fall
         avg = self.ema * state["avg"] + (1.0 - self.ema) * x
-        new = dict(state, params=params, opt=opt, key=key, x=x, avg=avg, t=t, loss=loss,
+        new = dict(state, params=params, z=z, opt=opt, key=key, x=x, avg=avg, t=t, loss=loss,
                    check_params=_where_tree(keep, params, state["check_params"]),
+                   check_z=jnp.where(keep, z, state["check_z"]),
                    check_psnr=jnp.where(keep, psnr_y, state["check_psnr"]),
                    fallbacks=state["fallbacks"] + fall.astype(jnp.int32))
         new.update(self.extra_update(state, x))

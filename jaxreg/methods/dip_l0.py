@@ -101,32 +101,31 @@ class DIPL0(NetworkMethod):
         k_param, k_z, k_v, k_w = jax.random.split(key, 4)
         params, z, g = self.init_network(k_param, k_z, problem)
         shape, dtype = problem.image_shape, g.dtype
-        return {"params": params, "opt": optax.adam(self.lr).init(params), "z": z, "g": g,
+        return {"params": params, "opt": self.init_optimizer(optax.adam(self.lr), params, z), "z": z, "g": g,
                 "v": jax.random.uniform(k_v, shape, dtype), "w": jax.random.uniform(k_w, shape, dtype),
                 "u": problem.initial_image().astype(dtype), "loss": jnp.asarray(jnp.inf, dtype)}
 
     def step(self, state, problem):
         net = self.network(problem.image_shape[-1])
-        z, v, w, beta = state["z"], state["v"], state["w"], self.beta
+        v, w, beta = state["v"], state["w"], self.beta
 
-        def loss_fn(params):  # (6a): sums over pixels and channels
+        def loss_fn(params, z):  # (6a): sums over pixels and channels
             g = net.apply(params, z)[0]
             r = problem.residual(g)
             d = v - g
-            return jnp.sum(r * r) + jnp.sum(w * d) + 0.5 * beta * jnp.sum(d * d)
+            return jnp.sum(r * r) + jnp.sum(w * d) + 0.5 * beta * jnp.sum(d * d), None
 
-        def adam_step(carry, _):
-            params, opt = carry
-            loss, grads = jax.value_and_grad(loss_fn)(params)
-            updates, opt = optax.adam(self.lr).update(grads, opt, params)
-            return (optax.apply_updates(params, updates), opt), loss
+        def inner(carry, _):
+            params, z, opt, loss, _aux = self.network_step(optax.adam(self.lr), loss_fn, *carry)
+            return (params, z, opt), loss
 
-        (params, opt), losses = jax.lax.scan(adam_step, (state["params"], state["opt"]), None, length=self.num_inner)
+        (params, z, opt), losses = jax.lax.scan(inner, (state["params"], state["z"], state["opt"]), None,
+                                                length=self.num_inner)
         g = net.apply(params, z)[0]
         v = l0_prox(g - w / beta, 2.0 * self.lam / beta, l0_step=self.l0_step, max_loop=self.max_loop)  # (6b)
         w = w + beta * (v - g)  # (6c)
         u = exponential_average(state["u"], g, self.gamma, self.average)  # (7)
-        return dict(state, params=params, opt=opt, g=g, v=v, w=w, u=u, loss=losses[-1])
+        return dict(state, params=params, z=z, opt=opt, g=g, v=v, w=w, u=u, loss=losses[-1])
 
     def output(self, state):
         return state["u"]

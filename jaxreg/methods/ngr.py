@@ -196,10 +196,9 @@ class _NGRBase(NetworkMethod):
 
     def init_gradient_nets(self, k_param, k_z, shape):
         """``(params, optimizer state, G⁰)`` for a stacked ``(H, W, K)`` array."""
-        from ..nets import uniform_noise
         h, w, k = shape
         net = self.network(k)
-        z = uniform_noise(k_z, self.input_depth or k, (h, w), scale=self.input_scale)
+        z = self.draw_input(k_z, k, (h, w), net)
         params = net.init(k_param, z)
         outs = net.apply(params, z)
         if not (isinstance(outs, (tuple, list)) and len(outs) == 3
@@ -207,15 +206,15 @@ class _NGRBase(NetworkMethod):
             got = [getattr(o, "shape", None) for o in outs] if isinstance(outs, (tuple, list)) else outs.shape
             raise ValueError(f"{self.name}: the network must map {z.shape} to three (1, {h}, {w}, {k}) gradient "
                              f"maps, got {got}")
-        return params, self.optimizer().init(params), z
+        return params, self.init_optimizer(self.optimizer(), params, z), z
 
     def optimizer(self):
         return optax.adam(self.lr)
 
-    def perturbed_input(self, state):
+    def input_noise(self, state):
+        """``(next key, σ_z ε)``: the perturbation added to the input this iteration."""
         key, k_noise = jax.random.split(state["key"])
-        z = state["z"] + self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
-        return key, z
+        return key, self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
 
     def stopping_state(self, state, out):
         if self.stopping != "none":
@@ -284,21 +283,20 @@ class NGR(_NGRBase):
     def step(self, state, problem):
         omega, y = self.observed(problem)
         net = self.network(y.shape[-1])
-        key, z = self.perturbed_input(state)
+        key, noise = self.input_noise(state)
         x, mu, lam_t = state["x"], state["mu"], self.lam_t
         weights = (1.0, 1.0, lam_t)
 
-        def predict(params):
-            return tuple(f[0] for f in net.apply(params, z))
+        def predict(params, z):
+            return tuple(f[0] for f in net.apply(params, z + noise))
 
-        def loss_fn(params):  # (11), X fixed
-            fs = predict(params)
+        def loss_fn(params, z):  # (11), X fixed
+            fs = predict(params, z)
             loss = sum(0.5 * w * jnp.sum(jnp.square(g - f)) for w, g, f in zip(weights, gradients(x), fs))
             return loss, fs
 
-        (loss, fs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-        updates, opt = self.optimizer().update(grads, state["opt"], state["params"])
-        params = optax.apply_updates(state["params"], updates)
+        params, z, opt, loss, fs = self.network_step(self.optimizer(), loss_fn, state["params"], state["z"],
+                                                     state["opt"])
 
         def solve_x(fs, k):  # (15)-(16)
             rhs = gradients_adjoint(tuple(w * f for w, f in zip(weights, fs))) + mu * (y - k) + state["lagrange"]
@@ -309,13 +307,13 @@ class NGR(_NGRBase):
 
         if self.order == "paper":
             k = solve_k(x)
-            x = solve_x(predict(params), k)
+            x = solve_x(predict(params, z), k)
         else:
             x = solve_x(fs, state["k"])
             k = solve_k(x)
         lagrange = state["lagrange"] + mu * (y - x - k)  # (17)
         out = from_stack(jnp.clip(omega * y + (1.0 - omega) * x, 0.0, 1.0), problem.image_shape)
-        new = dict(state, params=params, opt=opt, key=key, x=x, k=k, lagrange=lagrange,
+        new = dict(state, params=params, z=z, opt=opt, key=key, x=x, k=k, lagrange=lagrange,
                    mu=jnp.minimum(self.mu_max, self.rho * mu), out=out, loss=loss)
         return self.stopping_step(new, out)
 
@@ -393,21 +391,20 @@ class NGRDenoise(_NGRBase):
         y = to_stack(problem.y)
         net = self.network(y.shape[-1])
         fwd, adj, blur_symbol = self.blur(problem)
-        key, z = self.perturbed_input(state)
+        key, noise = self.input_noise(state)
         x, s, gam, gams = state["x"], state["s"], state["lagrange"], state["lagrange_grad"]
         mu, mu12, mu3 = state["mu"], state["mu12"], state["mu3"]
         mus = (mu12, mu12, mu3)
         grad_y, grad_x = gradients(y), gradients(x)
 
-        def loss_fn(params):
-            fs = tuple(f[0] for f in net.apply(params, z))
+        def loss_fn(params, z):
+            fs = tuple(f[0] for f in net.apply(params, z + noise))
             fit = sum(jnp.sum(jnp.square(fwd(f) - gy)) for f, gy in zip(fs, grad_y))
             split = sum(0.5 * m * jnp.sum(jnp.square(gx - f + g / m)) for m, gx, f, g in zip(mus, grad_x, fs, gams))
             return fit + split, fs
 
-        (loss, fs), grads = jax.value_and_grad(loss_fn, has_aux=True)(state["params"])
-        updates, opt = self.optimizer().update(grads, state["opt"], state["params"])
-        params = optax.apply_updates(state["params"], updates)
+        params, z, opt, loss, fs = self.network_step(self.optimizer(), loss_fn, state["params"], state["z"],
+                                                     state["opt"])
 
         rhs = gradients_adjoint(tuple(m * f - g for m, f, g in zip(mus, fs, gams))) + adj(mu * (y - s) + gam)
         x = x_update(rhs, mu, mu12, mu3, blur_symbol)
@@ -421,7 +418,7 @@ class NGRDenoise(_NGRBase):
         x_img = from_stack(x, problem.image_shape)
         start = state["t"] + 1 <= self.average_start  # the output is X itself until the average starts
         out = jnp.where(start, x_img, self.ema * state["out"] + (1.0 - self.ema) * x_img)
-        new = dict(state, params=params, opt=opt, key=key, x=x, s=s, lagrange=gam, lagrange_grad=gams,
+        new = dict(state, params=params, z=z, opt=opt, key=key, x=x, s=s, lagrange=gam, lagrange_grad=gams,
                    mu=jnp.minimum(self.mu_max, self.rho * mu), mu12=jnp.minimum(self.mu12_max, self.rho * mu12),
                    mu3=jnp.minimum(self.mu3_max, self.rho * mu3), out=out, t=state["t"] + 1, loss=loss)
         ema = jnp.asarray(self.ema, jnp.float32)

@@ -29,9 +29,9 @@ from .inputs import meshgrid, normal_noise, uniform_noise
 from .conv import conv2d, winograd_conv3x3
 from .layers import BatchNorm, Conv2d, batch_norm, crop_concat, upsample2x
 from .ngr import NGRNet
-from .params import count_params, trainable_mask
+from .params import count_params, replace, select, trainable_mask
 from .skip import Autoencoder, Skip
 
 __all__ = ["Autoencoder", "BatchNorm", "Conv2d", "ConvBlocks", "CriticCNN15", "DRPNet", "DeepDecoder", "INITS",
            "NGRNet", "ResNet", "Skip", "UNet", "batch_norm", "conv2d", "count_params", "crop_concat", "meshgrid",
-           "normal_noise", "trainable_mask", "uniform_noise", "upsample2x", "winograd_conv3x3"]
+           "normal_noise", "replace", "select", "trainable_mask", "uniform_noise", "upsample2x", "winograd_conv3x3"]

@@ -43,6 +43,7 @@ class DRPNet(nn.Module):
     """``skip_net(BN_in(z))`` with the one-scale skip net of a DRP preset (module docstring).
 
     ``width`` / ``skip`` override the preset's ``w`` / ``s``; ``num_scales`` is 1 in every DRP script.
+    ``need_sigmoid=False`` gives unbounded outputs (the gradient maps of DRP-NGR).
     """
 
     preset: str = "denoising"
@@ -53,6 +54,7 @@ class DRPNet(nn.Module):
     upsample_mode: str = "bilinear"
     weight_init: str = "torch"
     in_channels: int | None = None
+    need_sigmoid: bool = True
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -70,5 +72,6 @@ class DRPNet(nn.Module):
         s = self.skip if self.skip is not None else s
         x = BatchNorm(name="input_bn")(z)
         net = Skip.uniform(self.num_scales, w, w, s, out_channels=self.out_channels,
-                           upsample_mode=self.upsample_mode, weight_init=self.weight_init, name="net")
+                           upsample_mode=self.upsample_mode, weight_init=self.weight_init,
+                           need_sigmoid=self.need_sigmoid, name="net")
         return net(x)

@@ -14,7 +14,9 @@ decloud configs, ``'bilinear'`` in the denoising configs (our default).  One 3â†
 
 ``backbone`` selects the robustness-study alternatives of the paper's Fig. 13 (``'unet'``, ``'resnet'``,
 ``'convblocks'``; topologies in :mod:`jaxreg.nets.backbones`); ``width`` overrides the backbone's width
-(skip: channels per scale, default 128; unet: base width, 16; resnet: 16; convblocks: 128).
+(skip: channels per scale, default 128; unet: base width, 16; resnet: 16; convblocks: 128).  ``'drp'`` is the
+one-scale DRP network with its input BatchNorm (:class:`jaxreg.nets.DRPNet`, denoising preset: width 64, skip 4,
+no sigmoid), the backbone of DRP-NGR (frozen convolutions, trained seed and BatchNorm).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from __future__ import annotations
 import flax.linen as nn
 
 from .backbones import ConvBlocks, ResNet, UNet
+from .drp import DRPNet
 from .init import check_init
 from .layers import PADS, UPSAMPLE_MODES, check_choice, check_image_batch
 from .skip import Skip
 
-BACKBONES = ("skip", "unet", "resnet", "convblocks")
+BACKBONES = ("skip", "unet", "resnet", "convblocks", "drp")
 AXES = ("h", "w", "c")
 
 
@@ -60,6 +63,9 @@ class NGRNet(nn.Module):
             return UNet(base=self.width or 16, upsample_mode=self.upsample_mode, **kw)
         if self.backbone == "resnet":
             return ResNet(width=self.width or 16, **kw)
+        if self.backbone == "drp":
+            return DRPNet(preset="denoising", out_channels=self.out_channels, width=self.width, need_sigmoid=False,
+                          upsample_mode=self.upsample_mode, weight_init=self.weight_init, name=name)
         return ConvBlocks(width=self.width or 128, **kw)
 
     @nn.compact

@@ -29,3 +29,27 @@ def count_params(params, where=None) -> int:
     if where is None:
         return int(sum(x.size for x in leaves))
     return int(sum(x.size for x, m in zip(leaves, jax.tree_util.tree_leaves(where), strict=True) if m))
+
+
+def select(params, mask):
+    """The sub-tree of ``params`` whose leaves are True in ``mask`` (nested dicts; empty branches dropped)."""
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, Mapping):
+            sub = select(v, mask[k])
+            if sub:
+                out[k] = sub
+        elif mask[k]:
+            out[k] = v
+    return out
+
+
+def replace(params, part):
+    """``params`` with the leaves present in ``part`` (a :func:`select` sub-tree) swapped in; every other leaf is
+    the same array object, so frozen leaves stay bitwise fixed."""
+    out = dict(params)
+    for k, v in part.items():
+        if k not in params:
+            raise ValueError(f"replace: {k!r} is not in the parameter tree")
+        out[k] = replace(params[k], v) if isinstance(v, Mapping) else v
+    return out
