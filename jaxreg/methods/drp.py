@@ -168,7 +168,6 @@ class DRPNGR(NGR):
 
     name = "drp-ngr"
     paper = "Xu et al. (paper 001) with the prior of Li, Wang, Zhuang & Sun (paper 003)"
-    nonnegative = NGR.nonnegative
 
     lr: float = 0.05
     reg_noise_std: float = 0.0
