@@ -1,4 +1,4 @@
-"""The ``jaxreg`` command: ``demo``, ``restore`` and ``methods``."""
+"""The ``jaxreg`` command: ``demo``, ``restore``, ``train-critic`` and ``methods``."""
 
 from __future__ import annotations
 
@@ -233,19 +233,60 @@ def cmd_restore(args) -> int:
     if _same_file(args.input, args.output) and not args.force:
         raise CLIError(f"refusing to overwrite the input {args.input!r}; pass --force to do so")
     _check_output_path(args.output)
-    params = jaxreg.methods.method_class(args.method).parameters()
-    method = jaxreg.methods.get(args.method, **parse_settings(args.set, params, args.method))
+    cls = jaxreg.methods.method_class(args.method)
+    settings = parse_settings(args.set, cls.parameters(), args.method)
+    if args.critic:
+        if "critic" not in cls.parameters():
+            raise CLIError(f"--critic applies to methods with a learned critic (alr), not {args.method!r}")
+        settings["critic"] = args.critic
+    method = jaxreg.methods.get(args.method, **settings)
+    iters = args.iters if args.iters is not None else (getattr(cls, "default_iters", None) or 200)
     y = io.imread(args.input)
     if os.path.splitext(args.output)[1].lower() != ".npy" and y.shape[-1] not in (1, 3):
         raise CLIError(f"input {args.input!r} has {y.shape[-1]} channels; only 1 or 3 can be written to "
                        f"{args.output!r} (write a .npy instead)")
     problem = _build_problem(args.task, y, args)
-    result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=args.iters,
+    result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=iters,
                           progress=not args.quiet)
     io.imwrite(args.output, np.clip(np.asarray(result.image), 0, 1))
     t = result.timings
     print(f"{args.method}: {result.num_iters} iterations ({result.status.name}); compile {t['compile_s']:.2f} s, "
           f"run {t['run_s']:.2f} s; wrote {args.output}")
+    return 0
+
+
+def cmd_train_critic(args) -> int:
+    import jax
+    from .learn import ImageBank, parse_sigma, train_patch_critic
+    from .nets import CriticCNN15
+    from .regularizers.critic import LearnedCritic
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".msgpack":
+        raise CLIError(f"-o/--output {args.output!r} must end in .msgpack")
+    if out.is_dir() or not out.resolve().parent.is_dir():
+        raise CLIError(f"cannot write {args.output!r}: not a file in an existing directory")
+    if args.degraded and args.sigma:
+        raise CLIError("give either --degraded DIR or --sigma, not both")
+    sigma = parse_sigma(args.sigma or "0.05,0.30")
+    for name in ("steps", "batch"):
+        if getattr(args, name) < 1:
+            raise CLIError(f"--{name} must be at least 1, got {getattr(args, name)}")
+    module = CriticCNN15(variant=args.variant)
+    clean = ImageBank.from_folder(args.clean, max_side=args.max_side)
+    degraded = ImageBank.from_folder(args.degraded, max_side=args.max_side) if args.degraded else None
+    what = f"degraded images from {args.degraded}" if degraded else f"Gaussian noise σ ∈ {list(sigma)}"
+    print(f"train-critic: {len(clean)} clean images from {args.clean}, {what}; {args.steps} steps, "
+          f"batch {args.batch}, critic {args.variant} ({module.receptive_field()}×{module.receptive_field()} patches)")
+    result = train_patch_critic(jax.random.key(args.seed), clean, module=module, degraded=degraded,
+                                sigma=sigma, steps=args.steps, batch=args.batch, chunk=min(500, args.steps),
+                                progress=not args.quiet)
+    info = dict(result.settings, seed=args.seed, clean_dir=str(args.clean), degraded_dir=args.degraded,
+                compile_s=round(result.timings["compile_s"], 2), run_s=round(result.timings["run_s"], 2))
+    LearnedCritic.from_params(module, result.params, training=info).save(out)
+    w = float(np.mean(result.history["wasserstein"][-100:]))
+    print(f"  compile {result.timings['compile_s']:.1f} s, run {result.timings['run_s']:.1f} s; "
+          f"W estimate (last 100 steps) {w:.4f}; wrote {out}")
     return 0
 
 
@@ -288,11 +329,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--kernel", help="blur kernel .npy (or image, normalised to sum 1)")
     r.add_argument("--boundary", default="circular", choices=("circular", "replicate"))
     r.add_argument("--sigma", type=float, help="noise level on the [0, 1] scale, if known")
-    r.add_argument("--iters", type=int, default=200, help="maximum iterations (default 200)")
+    r.add_argument("--iters", type=int, help="maximum iterations (default: 50 for alr, 200 otherwise)")
+    r.add_argument("--critic", help="alr: a critic checkpoint from `jaxreg train-critic` (default: the shipped one)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--force", action="store_true", help="allow overwriting the input file")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_restore)
+
+    t = sub.add_parser("train-critic", help="train an ALR patch critic (WGAN-GP) on image folders")
+    t.add_argument("--clean", required=True, metavar="DIR", help="folder of clean images")
+    t.add_argument("--degraded", metavar="DIR", help="folder of degraded images (unpaired); else Gaussian noise")
+    t.add_argument("--sigma", help="noise level σ or range a,b drawn per patch (default 0.05,0.30)")
+    t.add_argument("-o", "--output", required=True, help="checkpoint to write (.msgpack)")
+    t.add_argument("--steps", type=int, default=100_000, help="training steps (default 100000, the paper's)")
+    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--variant", default="code", choices=("code", "paper"), help="critic network (default code)")
+    t.add_argument("--max-side", type=int, help="shrink larger images to this longer side")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--quiet", action="store_true", help="no progress lines")
+    t.set_defaults(func=cmd_train_critic)
 
     m = sub.add_parser("methods", help="list methods; --help NAME shows one", add_help=False)
     m.add_argument("-h", "--help", dest="help_name", nargs="?", const="", default=None, metavar="NAME")

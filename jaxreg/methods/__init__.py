@@ -5,6 +5,6 @@
 
 from .base import Method
 from .registry import get, method_class, names, register
-from . import dip, dip_l0, drp, l0_smoothing, ngr, pnp, region_fusion, tikhonov, tv, wiener  # noqa: F401  (registers the methods)
+from . import alr, dip, dip_l0, drp, l0_smoothing, ngr, pnp, region_fusion, tikhonov, tv, wiener  # noqa: F401  (registers the methods)
 
 __all__ = ["Method", "get", "method_class", "names", "register"]
