@@ -66,6 +66,20 @@ def test_circular_and_same_convolution_agree_inside_and_centre_delta_is_identity
     np.testing.assert_allclose(ops.SameConvolution(delta, x.shape)(x), x, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(9, 6), (25, 25)])
+def test_large_kernels_go_through_the_fft_and_equal_the_direct_replicate_convolution(shape, monkeypatch):
+    from jaxreg.operators import convolution
+    x = jax.random.uniform(jax.random.key(0), (40, 33, 3))
+    k = jax.random.uniform(jax.random.key(1), shape)
+    assert shape[0] * shape[1] > convolution.FFT_MIN_TAPS
+    by_fft = convolution.same_convolve(x, k)
+    monkeypatch.setattr(convolution, "FFT_MIN_TAPS", 10 ** 9)
+    direct = convolution.same_convolve(x, k)
+    np.testing.assert_allclose(by_fft, direct, atol=1e-5 * float(k.sum()))
+    monkeypatch.undo()
+    assert ops.check_adjoint(ops.SameConvolution(k, x.shape), jax.random.key(2)).passed
+
+
 def test_fwht_is_the_orthonormal_hadamard_matrix_and_sequency_counts_sign_changes():
     h = np.array([[1.0]])
     for _ in range(4):
