@@ -256,7 +256,7 @@ def cmd_denoise(args):
           f"({critic.config['training']['steps']} steps), 50 Adam iterations, the code's data term, λ from the critic's "
           f"table (chosen on validation crops, not these images): "
           + ", ".join(f"σ {s}: λ {res[s]['alr_lambda']:.3g}" for s in res)
-          + "; the column 'paper λ' uses the paper's 0.15 / 0.35 / 1 with the same critic. TV: isotropic TV-ADMM, {args.tv_iters} iterations, λ chosen per σ from "
+          + f"; the column 'paper λ' uses the paper's 0.15 / 0.35 / 1 with the same critic. TV: isotropic TV-ADMM, {args.tv_iters} iterations, λ chosen per σ from "
           f"{list(TV_LAMS)} by the best mean PSNR on these same images (an oracle tuning, in TV's favour): "
           + ", ".join(f"σ {s}: λ {res[s]['tv_lambda']}" for s in res) + ". BM3D: the `bm3d` package "
           "(sigma_psd = σ). Cells: PSNR (dB) / SSIM. Paper (CBSD68): ALR 28.85 / 24.88 / 21.58, "
@@ -361,7 +361,7 @@ def cmd_deblur(args):
                  f"{np.mean(means['wiener']):.2f}", f"{np.mean(means['tv']):.2f}"])
     md = (f"# ALR deblurring with the 12 kernels of the authors' code\n\n{C.env_line(fig['environment'])}\n\n"
           f"Centre {args.size}² crops of butterfly and castle (the code's inputs; never used for training), blurred "
-          f"with replicate boundaries, noise σ = {noise}, clipped to [0, 1] (as the code). ALR: shipped critic, "
+          f"with replicate boundaries, noise σ = {noise:.4g}, clipped to [0, 1] (as the code). ALR: shipped critic, "
           f"50 Adam iterations, replicate-boundary model, λ = {alr_lam}. Wiener: circular model, Laplacian "
           f"regulariser, balance {bal}. TV: isotropic TV-ADMM with the replicate model (CG x-update), "
           f"{args.tv_iters} iterations, λ = {tv_lam}. Every hyperparameter was chosen on a validation crop "
