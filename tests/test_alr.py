@@ -92,11 +92,11 @@ def test_toy_circle_critic_grows_with_distance_to_the_circle():
     net = _MLP()
     params = net.init(jax.random.key(0), jnp.zeros((1, 2)))
 
-    def on_circle(key, n):
+    def on_circle(key, n, data=None):
         t = jax.random.uniform(key, (n,), maxval=2 * jnp.pi)
         return jnp.stack([jnp.cos(t), jnp.sin(t)], axis=1)
 
-    def noisy(key, n):
+    def noisy(key, n, data=None):
         k1, k2 = jax.random.split(key)
         return on_circle(k1, n) + 0.3 * jax.random.normal(k2, (n, 2))
 

@@ -1,7 +1,8 @@
 """Critic training: Adam on the WGAN-GP loss, the whole loop compiled (ALR, Prost et al. SSVM 2021, §3.2).
 
-:func:`fit_critic` is the generic loop: two samplers ``(key, batch) -> samples`` (clean and degraded, drawn
-independently, so the streams are unpaired), a critic ``apply``, and Adam (β 0.9/0.999) whose learning rate
+:func:`fit_critic` is the generic loop: two samplers ``(key, batch, data) -> samples`` (clean and degraded, drawn
+independently, so the streams are unpaired; ``data`` is any pytree, such as image banks, passed to the compiled
+loop as an argument rather than baked into it as a constant), a critic ``apply``, and Adam (β 0.9/0.999) whose learning rate
 decays exponentially from ``lr`` at the first step to ``lr_end`` at the last (the paper: 1e-3 → 1e-4; the
 code decays per epoch).  Chunks of ``chunk`` steps run as one ``lax.scan`` inside ``jit``; the host only
 prints progress between chunks.  Everything random comes from ``key``: the same key gives the same critic.
@@ -54,7 +55,7 @@ def lr_schedule(lr: float, lr_end: float, steps: int):
     return optax.exponential_decay(lr, max(steps - 1, 1), lr_end / lr)
 
 
-def fit_critic(key, apply, params, sample_clean, sample_degraded, *, steps: int, batch: int = 32,
+def fit_critic(key, apply, params, sample_clean, sample_degraded, *, steps: int, data=None, batch: int = 32,
                lr: float = 1e-3, lr_end: float = 1e-4, mu: float = 5.0, chunk: int = 500,
                progress: bool = False) -> TrainResult:
     """Train ``params`` of ``apply`` as a WGAN-GP critic between the two sample streams (module docstring)."""
@@ -64,13 +65,13 @@ def fit_critic(key, apply, params, sample_clean, sample_degraded, *, steps: int,
     opt = optax.adam(schedule, b1=0.9, b2=0.999, eps=1e-8)
     grad_fn = jax.value_and_grad(critic_loss, has_aux=True)
 
-    def one_step(carry, _):
+    def one_step(carry, data):
         params, opt_state, key, t = carry
 
         def update(args):
             params, opt_state, key = args
             key, k_c, k_n, k_a = jax.random.split(key, 4)
-            clean, degraded = sample_clean(k_c, batch), sample_degraded(k_n, batch)
+            clean, degraded = sample_clean(k_c, batch, data), sample_degraded(k_n, batch, data)
             alpha = jax.random.uniform(k_a, (batch,))
             (loss, aux), grads = grad_fn(params, apply, clean, degraded, alpha, mu)
             updates, opt_state = opt.update(grads, opt_state, params)
@@ -85,17 +86,17 @@ def fit_critic(key, apply, params, sample_clean, sample_degraded, *, steps: int,
         return (params, opt_state, key, t + 1), record
 
     @jax.jit
-    def run_chunk(carry):
-        return jax.lax.scan(one_step, carry, None, length=chunk)
+    def run_chunk(carry, data):
+        return jax.lax.scan(lambda c, _: one_step(c, data), carry, None, length=chunk)
 
     carry = (params, opt.init(params), key, jnp.asarray(0, jnp.int32))
     t0 = time.perf_counter()
-    compiled = run_chunk.lower(carry).compile()
+    compiled = run_chunk.lower(carry, data).compile()
     compile_s = time.perf_counter() - t0
     records, t_run = [], time.perf_counter()
     n_chunks = -(-int(steps) // chunk)
     for i in range(n_chunks):
-        carry, rec = compiled(carry)
+        carry, rec = compiled(carry, data)
         rec = jax.tree_util.tree_map(np.asarray, rec)
         records.append(rec)
         if progress:
@@ -150,19 +151,20 @@ def train_patch_critic(key, clean: ImageBank, *, module: CriticCNN15 | None = No
     def apply(p, z):  # = module.apply({"params": p}, z), as matrix products (fast in the loop: critic_scores)
         return critic_scores(layers, p, z, im2col=True)
 
-    def sample_clean(k, n):
-        return sample_patches(k, clean, n, size, flips)
+    def sample_clean(k, n, banks):
+        return sample_patches(k, banks["clean"], n, size, flips)
 
     if degraded is not None:
-        def sample_degraded(k, n):
-            return sample_patches(k, degraded, n, size, flips)
+        def sample_degraded(k, n, banks):
+            return sample_patches(k, banks["degraded"], n, size, flips)
     else:
-        def sample_degraded(k, n):
+        def sample_degraded(k, n, banks):
             k_p, k_d = jax.random.split(k)
-            return degrade(k_d, sample_clean(k_p, n))
+            return degrade(k_d, sample_clean(k_p, n, banks))
 
-    result = fit_critic(k_train, apply, params, sample_clean, sample_degraded, steps=steps, batch=batch, lr=lr,
-                        lr_end=lr_end, mu=mu, chunk=chunk, progress=progress)
+    banks = {"clean": clean, "degraded": degraded} if degraded is not None else {"clean": clean}
+    result = fit_critic(k_train, apply, params, sample_clean, sample_degraded, steps=steps, data=banks,
+                        batch=batch, lr=lr, lr_end=lr_end, mu=mu, chunk=chunk, progress=progress)
     settings = dict(result.settings, patch_size=size, flips=flips,
                     degradation=("images" if degraded is not None else
                                  {"gaussian_sigma": list(noise.sigma)} if noise is not None else "custom"),
