@@ -130,8 +130,9 @@ class ALR(Method):
             raise ValueError(f"alr: data_term='code' weights pixels by {self.patch_size}×{self.patch_size} patch "
                              f"counts; the image is {h}×{w}")
         if self.lam is None and self._sigma(problem) is None:
-            raise ValueError("alr: no λ given and the noise level is unknown: pass lam=... or give the problem its "
-                             "noise level, Denoise(y, sigma=...) (λ then follows the critic's table)")
+            raise ValueError("alr: no λ given and the noise level is unknown: pass lam=... (CLI: --set lam=...) or "
+                             "give the problem its noise level, Denoise(y, sigma=...) (λ then follows the critic's "
+                             "table)")
         if self.lam is not None and is_concrete(self.lam) and not np.all(np.asarray(self.lam) >= 0):
             raise ValueError(f"alr: lam must be non-negative, got {self.lam!r}")
         if self.data_term == "paper":
