@@ -13,7 +13,6 @@ come from ``../shared/data`` and are never used for training.  Results go to ``b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -262,7 +261,7 @@ def cmd_denoise(args):
           "(sigma_psd = σ). Cells: PSNR (dB) / SSIM. Paper (CBSD68): ALR 28.85 / 24.88 / 21.58, "
           "BM3D 28.26 / 24.69 / 20.25.\n\n"
           + C.table(["σ", "image", "input", "ALR", "ALR, paper λ (PSNR)", "TV (tuned)", "BM3D"], rows)
-          + f"\n\nALR run time per image (after compilation): "
+          + "\n\nALR run time per image (after compilation): "
           + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n")
     C.write_results("alr_denoise_cpu", fig, md)
     print(md)

@@ -20,8 +20,8 @@ from PIL import Image
 import jaxreg
 from jaxreg import data, methods, metrics, problems
 from jaxreg.cli import main
-from jaxreg.learn import (ImageBank, checkpoint, fit_critic, gaussian_noise, gradient_penalty,
-                          input_gradient_norms, interpolate, parse_sigma, sample_patches, train_patch_critic)
+from jaxreg.learn import (ImageBank, checkpoint, fit_critic, gaussian_noise, gradient_penalty, interpolate,
+                          parse_sigma, sample_patches, train_patch_critic)
 from jaxreg.methods.alr import default_lam, patch_count, paper_lam
 from jaxreg.nets import CriticCNN15
 from jaxreg.nets.critic import critic_scores
