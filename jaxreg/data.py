@@ -86,30 +86,44 @@ def add_gaussian_noise(key, image, sigma, *, clip: bool = False):
     return jnp.clip(y, 0.0, 1.0) if clip else y
 
 
-def random_mask(key, shape, rate):
-    """Random per-pixel observation mask: 1 = observed, 0 = missing.
+def random_mask(key, shape, rate, *, per_entry: bool = False):
+    """Random observation mask: 1 = observed, 0 = missing.
 
-    ``shape`` is ``(H, W)`` or an image shape ``(H, W, C)``; the result is
-    always float32 ``(H, W, 1)``, one mask shared by all channels (it
-    broadcasts against the image).  ``rate`` in (0, 1] is the fraction of
-    observed pixels and is exact: ``round(rate * H * W)`` pixels, chosen by a
-    uniformly random permutation, are set to 1.  Raises ``ValueError`` for a
-    rate outside (0, 1] or one that observes no pixel.
+    ``shape`` is ``(H, W)`` or an image shape ``(H, W, C)``.  ``rate`` in
+    (0, 1] is the fraction observed and is exact: ``round(rate * n)`` of the
+    ``n`` candidates, chosen by a uniformly random permutation, are set to 1.
+
+    * ``per_entry=False`` (default): per-pixel sampling, ``n = H·W``; the
+      result is float32 ``(H, W, 1)``, one mask shared by all channels (it
+      broadcasts against the image).
+    * ``per_entry=True``: per-entry (tensor-completion) sampling, ``n = H·W·C``
+      and the result has the image's shape ``(H, W, C)``; each channel of a
+      pixel is observed or missing independently.  This is the protocol of
+      the NGR paper (Xu et al.) and of its code, which samples the entries of
+      the ``C × H × W`` tensor.  It needs ``shape`` with a channel axis.
+
+    Raises ``ValueError`` for a rate outside (0, 1], one that observes
+    nothing, or ``per_entry=True`` with a 2-D ``shape``.
     """
-    h, w = _image_shape(shape)[:2]
-    n_pix = h * w
+    dims = _image_shape(shape)
+    if per_entry and len(dims) != 3:
+        raise ValueError(f"per_entry=True needs an image shape (H, W, C), got {shape!r}")
+    out_shape = dims if per_entry else (*dims[:2], 1)
+    n = int(np.prod(out_shape))
+    what = "entry" if per_entry else "pixel"
     if is_concrete(rate):
         r = float(np.asarray(rate))
         if not (0.0 < r <= 1.0):
-            raise ValueError(f"rate (fraction of observed pixels) must be in (0, 1], got {rate!r}")
-        n_obs = int(round(r * n_pix))
+            raise ValueError(f"rate (fraction of observed {what}s) must be in (0, 1], got {rate!r}")
+        n_obs = int(round(r * n))
         if n_obs == 0:
-            raise ValueError(f"rate={rate!r} observes no pixel of a {h}x{w} image; increase the rate")
+            raise ValueError(f"rate={rate!r} observes no {what} of a {'x'.join(map(str, dims))} image; "
+                             "increase the rate")
     else:
-        n_obs = jnp.round(rate * n_pix)
-    perm = jax.random.permutation(key, n_pix)
-    # perm is a permutation of 0..n_pix-1, so exactly n_obs entries are < n_obs
-    return (perm < n_obs).astype(jnp.float32).reshape(h, w, 1)
+        n_obs = jnp.round(rate * n)
+    perm = jax.random.permutation(key, n)
+    # perm is a permutation of 0..n-1, so exactly n_obs entries are < n_obs
+    return (perm < n_obs).astype(jnp.float32).reshape(out_shape)
 
 
 def _load_font(size: int):

@@ -74,6 +74,21 @@ def test_random_mask_2d_shape_and_key():
     assert not np.array_equal(np.asarray(a), np.asarray(c))
 
 
+def test_random_mask_per_entry_samples_each_channel_independently():
+    m = np.asarray(data.random_mask(jax.random.key(3), (40, 50, 3), 0.3, per_entry=True))
+    assert m.shape == (40, 50, 3) and set(np.unique(m)) <= {0.0, 1.0}
+    assert int(m.sum()) == round(0.3 * 40 * 50 * 3)
+    # channels differ (a shared mask would give all-equal columns), and about 1 - 0.7**3 of the
+    # pixels have at least one observed channel
+    assert (m.min(axis=2) != m.max(axis=2)).mean() > 0.4
+    assert abs((m.max(axis=2) == 1).mean() - (1 - 0.7 ** 3)) < 0.03
+
+
+def test_random_mask_per_entry_needs_channels():
+    with pytest.raises(ValueError, match=r"per_entry=True needs an image shape \(H, W, C\)"):
+        data.random_mask(jax.random.key(0), (8, 8), 0.5, per_entry=True)
+
+
 @pytest.mark.parametrize("rate", [0.0, -0.2, 1.5])
 def test_random_mask_invalid_rate(rate):
     with pytest.raises(ValueError, match=r"rate .* must be in \(0, 1\]"):
