@@ -1,7 +1,7 @@
 """Paper 001 (NGR, Xu et al.): Table I (RGB inpainting against DIP), video and hyperspectral inpainting and
 denoising, and NGR deblurring (beyond the paper) against TV deconvolution.
 
-    PYTHONPATH=. python benchmarks/ngr_paper001.py inpaint [--size 64] [--iters 1000] [--rates 0.5,0.3,0.1]
+    PYTHONPATH=. python benchmarks/ngr_paper001.py inpaint [--size 64] [--iters 1000] [--rates 0.5,0.3,0.1] [--mask entry]
     PYTHONPATH=. python benchmarks/ngr_paper001.py video   [--size 64] [--frames 8] [--iters 1000]
     PYTHONPATH=. python benchmarks/ngr_paper001.py hsi     [--size 64] [--bands 16] [--iters 1000]
     PYTHONPATH=. python benchmarks/ngr_paper001.py deblur  [--size 128] [--kernel 1] [--iters 500]
@@ -12,11 +12,16 @@ iterations, which needs a GPU).  Every method gets the same number of iterations
 without the ground truth: its image after the last iteration.  The oracle (best PSNR over the iterations, what
 the official code reports) is given in separate columns for reference only.
 
-* ``inpaint`` (Table I): Set5 "baby", Set5 "butterfly", F-16 (``../shared/data``); per-pixel random masks shared by
-  the colour channels at sampling rates 50 / 30 / 10 %.  ``--crop``: centre ``--size`` crops at full resolution
-  instead of resized images (``ngr_inpaint_crop_cpu``); ``--images`` a subset.  NGR: preset ``rgb-inpainting`` (paper update order).
+* ``inpaint`` (Table I): Set5 "baby", Set5 "butterfly", F-16 (``../shared/data``) at sampling rates 50 / 30 / 10 %
+  of the entries.  ``--mask entry`` (default) samples each entry of the ``H × W × 3`` tensor independently, the
+  paper's tensor-completion protocol (its code draws the observed entries of the ``C × H × W`` array and reads Ω
+  per entry); ``--mask pixel`` uses per-pixel masks shared by the colour channels (``ngr_inpaint_pixel_cpu``).  ``--crop``: centre ``--size`` crops at full resolution
+  instead of resized images (``ngr_inpaint_crop[_pixel]_cpu``); ``--images`` a subset.  NGR: preset ``rgb-inpainting`` (paper update order).
   DIP: the official inpainting configuration (skip 32→3, [128]×5 down/up/skip, nearest, lr 0.01, input noise
   0.03, no averaging); its output is composited with the observed pixels, like NGR's (this only helps DIP).
+  ``--lam-t 2,5``: extra NGR columns that change only λ_t (the preset's 0.5 always runs); ``--validation``: the
+  scikit-image photographs astronaut and coffee instead of the test images, for choosing λ_t without them
+  (``ngr_inpaint_validation_cpu``).
 * ``video``: a grey 8-frame clip panned over a real photograph (kate, ``dip/inpainting_kate.png``: 2 px right
   and 1 px down per frame), stacked as ``(H, W, T)`` like the authors'; inpainting at 20 % (per-frame masks),
   Gaussian denoising at σ = 0.1.  NGR presets ``multichannel-inpainting`` and ``video-denoising``; DIP with the
@@ -56,6 +61,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 KEY = jax.random.key(0)
+# validation photographs (scikit-image, bundled): for choosing a setting without touching the test images
+VALIDATION_IMAGES = {"astronaut": None, "coffee": None}
 RGB_IMAGES = {"baby": "drp/set5_baby.png", "butterfly": "alr/butterfly.png", "f16": "dip/denoising_F16_GT.png"}
 # paper 001, Table I, Set5 rows (PSNR / SSIM at SR 50 %, 30 %, 10 %; full size, oracle-best iterate)
 PAPER_SET5 = {"dip": {0.5: (37.88, 0.964), 0.3: (34.50, 0.936), 0.1: (29.18, 0.866)},
@@ -91,7 +98,9 @@ def run(method, problem, ref, iters, *, composite=None, multiband=False):
     wall = time.perf_counter() - t0
     traj = np.asarray(res.history["psnr"])
     out = scores(img, ref, multiband)
+    every = max(1, len(traj) // 20)  # the PSNR trajectory at 20 points (the method's raw output; DIP's not composited)
     out.update(oracle_psnr=float(traj.max()), oracle_iter=int(traj.argmax()) + 1, iterations=int(res.num_iters),
+               trajectory={int(j): float(traj[j - 1]) for j in range(every, len(traj) + 1, every)},
                compile_s=res.timings.get("compile_s"), run_s=res.timings.get("run_s"), wall_s=wall)
     return out
 
@@ -101,32 +110,57 @@ def fmt(d, keys=("psnr", "ssim")):
 
 
 # ------------------------------------------------------------------------------------------------ Table I
+def ngr_variants(args):
+    """``{row key: λ_t}``: the preset (``ngr``, λ_t = 0.5) and one column per ``--lam-t`` value."""
+    extra = [float(v) for v in args.lam_t.split(",")] if args.lam_t else []
+    return {"ngr": None, **{f"ngr_lt{v:g}": v for v in extra}}
+
+
 def cmd_inpaint(args, root, env):
     rates = [float(r) for r in args.rates.split(",")]
     rows = []
-    path = Path(args.out or C.RESULTS) / ("ngr_inpaint_crop_cpu.json" if args.crop else "ngr_inpaint_cpu.json")
-    if args.resume and path.exists():  # keep finished rows of a run with the same size and budget
+    path = Path(args.out or C.RESULTS) / f"{inpaint_name(args)}.json"
+    if args.resume and path.exists():  # keep finished runs of a run with the same size, budget and masks
         old = json.loads(path.read_text())
-        if (old["args"]["size"], old["args"]["iters"]) == (args.size, args.iters):
+        if (old["args"]["size"], old["args"]["iters"], old["args"].get("mask", "pixel")) == (args.size, args.iters, args.mask):
             rows = old["rows"]
-    done = {(r["image"], r["rate"]) for r in rows}
-    names = args.images.split(",") if args.images else list(RGB_IMAGES)
-    for k, (name, rel) in enumerate(RGB_IMAGES.items()):
+    variants = ngr_variants(args)
+    images = VALIDATION_IMAGES if args.validation else RGB_IMAGES
+    names = args.images.split(",") if args.images else list(images)
+    for k, (name, rel) in enumerate(images.items()):
         if name not in names:
             continue
-        ref = jnp.asarray(centre_crop(root / rel, args.size) if args.crop else C.load_rgb(root / rel, args.size))
+        if args.validation:  # scikit-image photographs, none of them a test image
+            ref = jnp.asarray(data.sample_image(name, size=args.size))
+        else:
+            ref = jnp.asarray(centre_crop(root / rel, args.size) if args.crop else C.load_rgb(root / rel, args.size))
         for i, rate in enumerate(rates):
-            if (name, rate) in done:
-                continue
-            mask = data.random_mask(jax.random.fold_in(KEY, 100 * (k * len(rates) + i) + i), ref.shape, rate)
+            mask = data.random_mask(jax.random.fold_in(KEY, 100 * (k * len(rates) + i) + i), ref.shape, rate,
+                                    per_entry=args.mask == "entry")
             problem = problems.Inpaint(mask * ref, mask)
-            row = {"image": name, "rate": rate, "input": scores(problem.y, ref)}
-            row["ngr"] = run(ngr.preset("rgb-inpainting"), problem, ref, args.iters)
-            row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask)
-            print(name, rate, {k: (round(v["psnr"], 2), round(v["oracle_psnr"], 2)) for k, v in row.items()
-                               if isinstance(v, dict) and "oracle_psnr" in v}, flush=True)
-            rows.append(row)
-            write_inpaint(rows, rates, args, env)
+            row = next((r for r in rows if (r["image"], r["rate"]) == (name, rate)), None)
+            if row is None:
+                row = {"image": name, "rate": rate, "input": scores(problem.y, ref)}
+                rows.append(row)
+            todo = [key for key in (*variants, "dip") if key not in row]
+            for key in todo:
+                if key == "dip":
+                    row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask)
+                else:
+                    lam_t = variants[key]
+                    cfg = ngr.preset("rgb-inpainting", **({} if lam_t is None else {"lam_t": lam_t}))
+                    row[key] = run(cfg, problem, ref, args.iters)
+            if todo:
+                print(name, rate, {k: (round(v["psnr"], 2), round(v["oracle_psnr"], 2)) for k, v in row.items()
+                                   if isinstance(v, dict) and "oracle_psnr" in v}, flush=True)
+                write_inpaint(rows, rates, args, env)
+    write_inpaint(rows, rates, args, env)  # with --resume and nothing left to run, this re-renders the tables
+
+
+def inpaint_name(args):
+    """Result file stem: ``ngr_inpaint[_validation][_crop][_pixel]_cpu``."""
+    return ("ngr_inpaint" + ("_validation" if args.validation else "") + ("_crop" if args.crop else "")
+            + ("_pixel" if args.mask == "pixel" else "") + "_cpu")
 
 
 def centre_crop(path, size):
@@ -138,35 +172,44 @@ def centre_crop(path, size):
 
 def write_inpaint(rows, rates, args, env):
     how = "centre crops at full resolution" if args.crop else "resized"
-    lines = [f"# NGR vs DIP, RGB inpainting (paper 001, Table I) at CPU scale", "", C.env_line(env), "",
-             f"Images {how} to {args.size}×{args.size}; {args.iters} iterations for both methods; the image "
-             "after the last iteration (no ground truth used). PSNR (dB) / SSIM (uniform 7×7). Oracle = best PSNR "
+    masks = ("per-entry masks (each of the H×W×3 entries sampled independently, as the paper)" if args.mask == "entry"
+             else "per-pixel masks shared by the colour channels")
+    variants = [k for k in ngr_variants(args) if all(k in r for r in rows)]
+    label = {k: "NGR" if k == "ngr" else f"NGR λ_t={k[6:]}" for k in variants}
+    lines = ["# NGR vs DIP, RGB inpainting (paper 001, Table I) at CPU scale", "", C.env_line(env), "",
+             f"Images {how} to {args.size}×{args.size}; {masks}; {args.iters} iterations for every method; the image "
+             "after the last iteration (no ground truth used). PSNR (dB) / SSIM (uniform 7×7). NGR: the "
+             "`rgb-inpainting` preset (λ_t = 0.5); other λ_t columns, if any, change only λ_t. Oracle = best PSNR "
              "over the iterations (reports only).", ""]
-    header = ["image", "SR", "input", "DIP", "NGR", "NGR − DIP", "oracle DIP", "oracle NGR"]
-    body = [[r["image"], f"{r['rate']:.0%}", fmt(r["input"]), fmt(r["dip"]), fmt(r["ngr"]),
-             f"{r['ngr']['psnr'] - r['dip']['psnr']:+.2f}", f"{r['dip']['oracle_psnr']:.2f}",
-             f"{r['ngr']['oracle_psnr']:.2f}"] for r in rows]
+    header = ["image", "SR", "input", "DIP"] + [label[k] for k in variants] + [f"{label[k]} − DIP" for k in variants] \
+        + ["oracle DIP"] + [f"oracle {label[k]}" for k in variants]
+    body = [[r["image"], f"{r['rate']:.0%}", fmt(r["input"]), fmt(r["dip"])] + [fmt(r[k]) for k in variants]
+            + [f"{r[k]['psnr'] - r['dip']['psnr']:+.2f}" for k in variants]
+            + [f"{r[k]['oracle_psnr']:.2f}" for k in ("dip", *variants)] for r in rows if "dip" in r]
     means = []
     for rate in rates:
-        sel = [r for r in rows if r["rate"] == rate]
+        sel = [r for r in rows if r["rate"] == rate and "dip" in r]
         if not sel:
             continue
-        m = {k: float(np.mean([r[k]["psnr"] for r in sel])) for k in ("input", "dip", "ngr")}
-        s = {k: float(np.mean([r[k]["ssim"] for r in sel])) for k in ("input", "dip", "ngr")}
+        keys = ("input", "dip", *variants)
+        m = {k: float(np.mean([r[k]["psnr"] for r in sel])) for k in keys}
+        s = {k: float(np.mean([r[k]["ssim"] for r in sel])) for k in keys}
         means.append({"rate": rate, "n": len(sel), "psnr": m, "ssim": s})
-        body.append([f"**mean ({len(sel)})**", f"{rate:.0%}", f"{m['input']:.2f} / {s['input']:.4f}",
-                     f"{m['dip']:.2f} / {s['dip']:.4f}", f"{m['ngr']:.2f} / {s['ngr']:.4f}",
-                     f"{m['ngr'] - m['dip']:+.2f}", "", ""])
-        if rate in PAPER_SET5["ngr"]:
+        body.append([f"**mean ({len(sel)})**", f"{rate:.0%}"] + [f"{m[k]:.2f} / {s[k]:.4f}" for k in keys]
+                    + [f"{m[k] - m['dip']:+.2f}" for k in variants] + [""] * (1 + len(variants)))
+        if rate in PAPER_SET5["ngr"] and not args.validation:
             d, n = PAPER_SET5["dip"][rate], PAPER_SET5["ngr"][rate]
             body.append(["paper, Set5 full size", f"{rate:.0%}", "—", f"{d[0]:.2f} / {d[1]:.3f}",
-                         f"{n[0]:.2f} / {n[1]:.3f}", f"{n[0] - d[0]:+.2f}", "", ""])
+                         f"{n[0]:.2f} / {n[1]:.3f}"] + [""] * (len(variants) - 1) + [f"{n[0] - d[0]:+.2f}"]
+                        + [""] * (2 * len(variants)))
     lines.append(C.table(header, body))
-    t = [r[m] for r in rows for m in ("ngr", "dip")]
+    timed = ("dip", *variants)
     lines += ["", "Time per run (compile + run): " + ", ".join(
-        f"{m.upper()} {np.mean([r[m]['compile_s'] for r in rows]):.1f} s + {np.mean([r[m]['run_s'] for r in rows]):.1f} s"
-        for m in ("ngr", "dip")) + f" (means over {len(t) // 2} runs)."]
-    C.write_results("ngr_inpaint_crop_cpu" if args.crop else "ngr_inpaint_cpu", {"environment": env, "args": vars(args), "rows": rows, "means": means},
+        f"{label.get(m, 'DIP')} {np.mean([r[m]['compile_s'] for r in rows if m in r]):.1f} s + "
+        f"{np.mean([r[m]['run_s'] for r in rows if m in r]):.1f} s" for m in timed)
+        + f" (means over {len(rows)} cases; a compile time near 0 s means the solver compiled for the preset was "
+        "reused: λ_t is a pytree leaf)."]
+    C.write_results(inpaint_name(args), {"environment": env, "args": vars(args), "rows": rows, "means": means},
                     "\n".join(lines), args.out)
 
 
@@ -301,6 +344,13 @@ def main(argv=None):
     ap.add_argument("--ngr-gamma", type=float, default=150.0)
     ap.add_argument("--ngr-mu", type=float, default=0.16)
     ap.add_argument("--images", default=None, help="inpaint: a subset of " + ",".join(RGB_IMAGES))
+    ap.add_argument("--mask", choices=("entry", "pixel"), default="entry",
+                    help="inpaint: per-entry sampling as the paper and its code (default), or per-pixel masks "
+                         "shared by the colour channels")
+    ap.add_argument("--lam-t", default=None,
+                    help="inpaint: extra NGR columns with these λ_t values (comma-separated; the preset's 0.5 always runs)")
+    ap.add_argument("--validation", action="store_true",
+                    help="inpaint: the validation photographs (scikit-image astronaut, coffee) instead of the test images")
     ap.add_argument("--crop", action="store_true", help="inpaint: centre crops at full resolution instead of resizing")
     ap.add_argument("--resume", action="store_true", help="inpaint: keep the finished rows of the last run")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
