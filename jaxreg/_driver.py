@@ -56,10 +56,31 @@ def _with(method, params):
     return method.replace(**params) if params else method
 
 
-def init_one(method, params, key, problem):
-    """Initial carry of one run."""
-    state = _with(method, params).init(key, problem)
-    return {"state": state, "iteration": jnp.asarray(0, jnp.int32), "status": jnp.asarray(RUNNING, jnp.int32)}
+def _group_apply(plan, fn, *trees):
+    """``fn`` over the leading (base + companions) axis: ``vmap`` or ``lax.map`` (``plan.group_mode``)."""
+    if plan.group_mode == "vmap":
+        return jax.vmap(fn)(*trees)
+    return jax.lax.map(lambda args: fn(*args), trees)
+
+
+def _base(tree):
+    return jax.tree_util.tree_map(lambda a: a[0], tree)
+
+
+def init_one(method, params, key, problem, *, plan=None):
+    """Initial carry of one run (with a plan: the base run and its companions, all from the same key)."""
+    m = _with(method, params)
+    carry = {"iteration": jnp.asarray(0, jnp.int32), "status": jnp.asarray(RUNNING, jnp.int32)}
+    if plan is None:
+        carry["state"] = m.init(key, problem)
+        return carry
+    group = problem["group"]
+    carry["state"] = _group_apply(plan, lambda p: m.init(key, p), group)
+    if plan.select is not None:
+        image = m.output(_base(carry["state"]))
+        carry["select"] = {"image": image, "value": jnp.asarray(jnp.inf, image.dtype),
+                           "iteration": jnp.asarray(0, jnp.int32), "wait": jnp.asarray(0, jnp.int32)}
+    return carry
 
 
 def _metric_values(image, reference, names, data_range):
@@ -71,19 +92,39 @@ def _metric_values(image, reference, names, data_range):
     return out
 
 
-def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_range, *, length, metric_names):
-    """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records."""
+def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_range, *, length, metric_names,
+              plan=None):
+    """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records.
+
+    With a :class:`jaxreg.selection.Plan` the state holds the base run and its companion runs on a leading axis
+    (stepped together); the criteria are recorded every iteration, and ``plan.select`` keeps the base output
+    with the lowest estimate (stopping after ``plan.patience`` iterations without improvement).
+    """
     m = _with(method, params)
+    if plan is None:
+        base_problem, group, data = problem, None, None
+    else:
+        group, data = problem["group"], problem["data"]
+        base_problem = _base(group)
+
+    def cast(new, old):
+        return jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, old)
 
     def advance(state, iteration):
-        new = m.step(state, problem)
-        new = jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, state)
+        if plan is None:
+            new = cast(m.step(state, problem), state)
+            base_new, base_old = new, state
+            finite = _all_finite(m.output(new))
+        else:
+            new = _group_apply(plan, lambda s, p: cast(m.step(s, p), s), state, group)
+            base_new, base_old = _base(new), _base(state)
+            finite = _all_finite(_group_apply(plan, m.output, new))
         # the output is checked (cheap); a NaN elsewhere in the state reaches it within a step
-        finite = _all_finite(m.output(new))
-        conv = jnp.asarray(m.converged(new, problem), bool)
+        conv = jnp.asarray(m.converged(base_new, base_problem), bool)
         # the relative-change test starts at the second step: ADMM-type methods may leave x unchanged
         # in their first step (dual variables start at 0), which is not convergence
-        conv = conv | ((tol > 0) & (iteration > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
+        conv = conv | ((tol > 0) & (iteration > 0)
+                       & (_relative_change(m.output(base_new), m.output(base_old)) <= tol))
         status = jnp.where(finite, jnp.where(conv, Status.CONVERGED, RUNNING), Status.NONFINITE)
         kept = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
         return kept, status.astype(jnp.int32)
@@ -91,15 +132,39 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
     def body(c, _):
         active = (c["status"] == RUNNING) & (c["iteration"] < num_iters)
         state, status = jax.lax.cond(active, advance, lambda s, i: (s, c["status"]), c["state"], c["iteration"])
-        record = dict(m.diagnostics(state, problem))
-        if metric_names:
-            record.update(_metric_values(m.output(state), reference, metric_names, data_range))
-            current = m.iterate(state)
-            if current is not None:  # e.g. early stopping: the trajectory beside the selected image
-                values = _metric_values(current, reference, metric_names, data_range)
-                record.update({f"{k}_iterate": v for k, v in values.items()})
         accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
-        new_c = {"state": state, "iteration": c["iteration"] + accepted.astype(jnp.int32), "status": status}
+        iteration = c["iteration"] + accepted.astype(jnp.int32)
+        new_c = {"state": state, "iteration": iteration, "status": status}
+        base_state = state if plan is None else _base(state)
+        record = dict(m.diagnostics(base_state, base_problem))
+        current = m.output(base_state)
+        selected = None
+        if plan is not None:
+            # the criteria score the trajectory: the iterate when the method selects its own output (ES-WMV)
+            def trajectory_of(s):
+                it = m.iterate(s)
+                return m.output(s) if it is None else it
+
+            values = plan.scores(base_problem, _group_apply(plan, trajectory_of, state), data)
+            record.update(values)
+            if plan.select is not None:
+                sel, value = c["select"], values[plan.select]
+                better = accepted & (value < sel["value"])
+                wait = jnp.where(better, 0, sel["wait"] + accepted.astype(jnp.int32))
+                new_c["select"] = {"image": jnp.where(better, current, sel["image"]),
+                                   "value": jnp.where(better, value, sel["value"]),
+                                   "iteration": jnp.where(better, iteration, sel["iteration"]), "wait": wait}
+                record["selected_iteration"] = new_c["select"]["iteration"]
+                stop = accepted & (status == RUNNING) & (wait >= plan.patience)
+                new_c["status"] = jnp.where(stop, jnp.asarray(Status.CONVERGED, jnp.int32), status)
+                selected = new_c["select"]["image"]
+        if metric_names:
+            shown = current if selected is None else selected
+            record.update(_metric_values(shown, reference, metric_names, data_range))
+            trajectory = m.iterate(base_state) if selected is None else current
+            if trajectory is not None:  # early stopping: the trajectory beside the selected image
+                values = _metric_values(trajectory, reference, metric_names, data_range)
+                record.update({f"{k}_iterate": v for k, v in values.items()})
         return new_c, record
 
     return jax.lax.scan(body, carry, None, length=length)
@@ -119,13 +184,13 @@ def _batched(fn, levels, axes):
 
 
 @functools.lru_cache(maxsize=None)
-def init_fn(levels: tuple):
-    return _batched(init_one, levels, _INIT_AXES)
+def init_fn(levels: tuple, plan=None):
+    return _batched(functools.partial(init_one, plan=plan), levels, _INIT_AXES)
 
 
 @functools.lru_cache(maxsize=None)
-def chunk_fn(levels: tuple, length: int, metric_names: tuple):
-    fn = functools.partial(chunk_one, length=length, metric_names=metric_names)
+def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None):
+    fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan)
     return _batched(fn, levels, _CHUNK_AXES)
 
 
@@ -200,11 +265,14 @@ def _progress_info(records):
 
 
 def run(problem, method, params, key, reference, *, levels, num_iters, tol, data_range, chunk_size,
-        progress, shard=None, label="jaxreg"):
-    """Initialise and iterate (batched over ``levels``); returns a dict of host/device results."""
+        progress, shard=None, label="jaxreg", plan=None, image_shape=None):
+    """Initialise and iterate (batched over ``levels``); returns a dict of host/device results.
+
+    With a ``plan`` (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}`` from ``plan.build``.
+    """
     metric_names = ()
     if reference is not None:
-        shape = problem.image_shape
+        shape = problem.image_shape if image_shape is None else image_shape
         with_ssim = len(shape) == 3 and min(shape[:2]) >= 7  # SSIM's 7×7 window must fit
         metric_names = ("psnr", "ssim") if with_ssim else ("psnr",)
     length = max(1, min(int(chunk_size), int(num_iters)))
@@ -217,14 +285,14 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
         init_args, reference, scalars = shard(init_args, reference, scalars)
     method_a, params_a, key_a, problem_a = init_args
 
-    init_exe, t_init = compiled(init_fn(levels), init_args)
+    init_exe, t_init = compiled(init_fn(levels, plan), init_args)
     t0 = time.perf_counter()
     carry = init_exe(*init_args)
     jax.block_until_ready(carry)
     run_s = time.perf_counter() - t0
 
     step_args = (carry, method_a, params_a, problem_a, reference) + tuple(scalars)
-    chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names), step_args)
+    chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names, plan), step_args)
 
     bar = _Progress(progress, int(num_iters), label)
     chunks = []

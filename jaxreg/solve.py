@@ -13,6 +13,7 @@ from ._checks import as_float_array, check_nonnegative
 from ._driver import Status
 from .methods import Method
 from .problems import Problem
+from .selection import make_plan, probe_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +79,7 @@ def check_run_args(problem, method, key, num_iters, reference, tol, data_range, 
 
 
 def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=None, tol: float = 0.0,
-          data_range: float = 1.0, chunk_size: int = 50, progress: bool | None = None) -> Result:
+          data_range: float = 1.0, chunk_size: int = 50, progress: bool | None = None, criteria=()) -> Result:
     """Run ``method`` on ``problem`` for at most ``num_iters`` outer iterations.
 
     The loop runs compiled (``lax.scan`` chunks of ``chunk_size`` iterations in
@@ -94,6 +95,10 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
       data_range: range of the metrics in the history.
       chunk_size: iterations per compiled chunk (progress granularity).
       progress: show a progress bar (default: when stderr is a terminal).
+      criteria: names (or :mod:`jaxreg.selection` instances) of no-reference estimates of the output's
+        per-entry MSE to record in ``history[name]`` every iteration: ``"sure"``, ``"gsure"``, ``"psure"``,
+        ``"holdout"``, ``"j-invariance"``.  A method whose ``stopping`` is one of these names adds it and
+        returns the output with the lowest estimate (``history["selected_iteration"]`` says which).
 
     Returns:
       A :class:`Result`.  A non-finite step stops the run with status
@@ -103,8 +108,17 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
     if isinstance(problem, (list, tuple)):
         raise ValueError("solve takes one problem; use jaxreg.sweep for a list of problems")
     reference = check_run_args(problem, method, key, num_iters, reference, tol, data_range, chunk_size)
-    out = _driver.run(problem, method, {}, key, reference, levels=(), num_iters=num_iters, tol=tol,
-                      data_range=data_range, chunk_size=chunk_size, progress=progress, label=method.name)
-    state = out["carry"]["state"]
-    return Result(image=method.output(state), state=state, history=out["history"],
+    plan = make_plan(problem, method, criteria)
+    data = problem
+    if plan is not None:
+        group, plan_data = plan.build(problem, probe_key(key))
+        data = {"group": group, "data": plan_data}
+    out = _driver.run(data, method, {}, key, reference, levels=(), num_iters=num_iters, tol=tol,
+                      data_range=data_range, chunk_size=chunk_size, progress=progress, label=method.name,
+                      plan=plan, image_shape=problem.image_shape)
+    carry = out["carry"]
+    state = carry["state"] if plan is None else jax.tree_util.tree_map(lambda a: a[0], carry["state"])
+    image = carry["select"]["image"] if plan is not None and plan.select else method.output(state)
+    return Result(image=image, state=state, history=out["history"],
                   status=Status(int(out["status"])), num_iters=int(out["iterations"]), timings=out["timings"])
+

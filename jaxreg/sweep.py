@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _driver
+from .selection import make_plan, probe_key
 from .solve import check_run_args
 
 HIGHER_IS_BETTER = ("psnr", "ssim")
@@ -43,17 +44,24 @@ class SweepResult:
     num_iters: np.ndarray
     timings: dict
     state: object
+    select: str | None = None
 
     def scores(self, metric: str) -> np.ndarray:
-        """Final value of ``history[metric]`` per grid point, averaged over seeds and images: ``(G,)``."""
+        """Value of ``history[metric]`` for the returned image per grid point, averaged over seeds and images:
+        ``(G,)``.  That is the final value, or the lowest one for the criterion that selected the image."""
         if metric not in self.history:
             raise ValueError(f"no metric {metric!r} in the history; recorded: {sorted(self.history)}")
         h = self.history[metric]
-        last = np.take_along_axis(h, np.maximum(self.num_iters - 1, 0)[..., None], axis=-1)[..., 0]
+        if metric == self.select:
+            with np.errstate(all="ignore"):
+                last = np.nanmin(np.where(np.isnan(h), np.inf, h), axis=-1)
+        else:
+            last = np.take_along_axis(h, np.maximum(self.num_iters - 1, 0)[..., None], axis=-1)[..., 0]
         return last.reshape(last.shape[0], -1).mean(axis=1)
 
     def best(self, metric: str = "psnr", *, maximize: bool | None = None) -> Best:
-        """The grid point with the best final ``metric`` (higher is better for psnr/ssim, lower otherwise)."""
+        """The grid point with the best ``metric`` (higher is better for psnr/ssim, lower otherwise: the
+        criteria of :mod:`jaxreg.selection` are estimated errors, so ``best("sure")`` needs no reference)."""
         s = self.scores(metric)
         maximize = metric in HIGHER_IS_BETTER if maximize is None else maximize
         i = int(np.nanargmax(s) if maximize else np.nanargmin(s))
@@ -128,7 +136,7 @@ def _sharder(num_points):
 
 def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, mode: str = "product",
           num_seeds: int | None = None, tol: float = 0.0, data_range: float = 1.0, chunk_size: int = 50,
-          progress: bool | None = None) -> "SweepResult":
+          progress: bool | None = None, criteria=()) -> "SweepResult":
     """Run ``method`` at every point of ``grid`` with ``vmap``, in one compiled call.
 
     Args:
@@ -138,6 +146,9 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
       key: PRNG key; every grid point uses the same key unless ``num_seeds`` is given, in which
         case ``jax.random.split(key, num_seeds)`` adds a seed axis.
       reference: clean image (or one per problem) for ``psnr``/``ssim`` histories.
+      criteria: no-reference error estimates recorded per grid point (see :func:`jaxreg.solve` and
+        :mod:`jaxreg.selection`); ``result.best("sure")`` then picks a grid point without the clean image.
+        The probes and splits are drawn once and shared by every grid point and seed.
       Other arguments as in :func:`jaxreg.solve`.
 
     With several local devices the grid axis is sharded across them
@@ -156,6 +167,15 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
     for p in (problem if isinstance(problem, (list, tuple)) else [problem]):
         method.replace(**params).validate(p)  # every grid value, eagerly
 
+    plan = make_plan(problem, method, criteria)
+    image_shape = (problem[0] if isinstance(problem, (list, tuple)) else problem).image_shape
+    if plan is not None:
+        pkey = probe_key(key)
+        if isinstance(problem, (list, tuple)):
+            problem = [_grouped(plan, p, pkey) for p in problem]
+        else:
+            problem = _grouped(plan, problem, pkey)
+
     levels = ["grid"]
     if num_seeds is not None:
         if int(num_seeds) < 1:
@@ -163,20 +183,32 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
         key = jax.random.split(key, int(num_seeds))
         levels.append("seed")
     if isinstance(problem, (list, tuple)):
-        problem = _stack(list(problem))
+        problem = _stack(list(problem)) if plan is None else jax.tree_util.tree_map(lambda *xs: jnp.stack(xs),
+                                                                                    *problem)
         reference = None if reference is None else jnp.stack(reference)
         levels.append("image")
 
     shard, padded = _sharder(num_points)
     out = _driver.run(problem, method, params, key, reference, levels=tuple(levels), num_iters=num_iters,
                       tol=tol, data_range=data_range, chunk_size=chunk_size, progress=progress, shard=shard,
-                      label=f"{method.name} sweep ({num_points} points)")
+                      label=f"{method.name} sweep ({num_points} points)", plan=plan, image_shape=image_shape)
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
-    images = _output_batched(method, {k: trim(v) for k, v in params.items()}, state, len(levels))
+    if plan is not None:  # the base runs (the companions sit on the axis after the batch levels)
+        state = jax.tree_util.tree_map(lambda a: a[(slice(None),) * len(levels) + (0,)], state)
+    if plan is not None and plan.select:
+        images = trim(out["carry"]["select"]["image"])
+    else:
+        images = _output_batched(method, {k: trim(v) for k, v in params.items()}, state, len(levels))
     return SweepResult(images=images, params={k: np.asarray(v) for k, v in points.items()},
                        history={k: trim(v) for k, v in out["history"].items()}, status=trim(out["status"]),
-                       num_iters=trim(out["iterations"]), timings=out["timings"], state=state)
+                       num_iters=trim(out["iterations"]), timings=out["timings"], state=state,
+                       select=None if plan is None else plan.select)
+
+
+def _grouped(plan, problem, key):
+    group, data = plan.build(problem, key)
+    return {"group": group, "data": data}
 
 
 def _output_batched(method, params, state, depth):

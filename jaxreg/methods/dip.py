@@ -95,7 +95,7 @@ class DIP(NetworkMethod):
     tv_weight: float = 0.0
     l1_weight: float = 0.0
     l2_weight: float = 0.0
-    stopping: str = static(default="es-wmv", metadata={"help": "es-wmv (no reference) or none"})
+    stopping: str = static(default="es-wmv", metadata={"help": "es-wmv, sure, holdout, … (no reference) or none"})
     window: int = static(default=100)
     patience: int = static(default=1000)
     fallback: bool = static(default=True)
@@ -139,7 +139,7 @@ class DIP(NetworkMethod):
                  "check_params": params, "check_z": z, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
                  "fallbacks": jnp.asarray(0, jnp.int32)}
         state.update(self.extra_state(x, problem))
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             state["es"] = stopping_init(self.stopping, x, self.window)
         return state
 
@@ -181,7 +181,7 @@ class DIP(NetworkMethod):
                    check_psnr=jnp.where(keep, psnr_y, state["check_psnr"]),
                    fallbacks=state["fallbacks"] + fall.astype(jnp.int32))
         new.update(self.extra_update(state, x))
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             new["es"] = stopping_update(self.stopping, state["es"], x, avg, self.ema_delay())
         return new
 
@@ -191,19 +191,19 @@ class DIP(NetworkMethod):
         return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
 
     def output(self, state):
-        return stopping_output(state["es"], state["avg"]) if self.stopping != "none" else state["avg"]
+        return stopping_output(state["es"], state["avg"]) if self.stopping == "es-wmv" else state["avg"]
 
     def iterate(self, state):
-        return state["avg"] if self.stopping != "none" else None
+        return state["avg"] if self.stopping == "es-wmv" else None
 
     def diagnostics(self, state, problem):
         out = {"loss": state["loss"], "fallbacks": state["fallbacks"]}
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             out.update(variance=state["es"]["var"], stop_iteration=selected_iteration(state["es"]))
         return out
 
     def converged(self, state, problem):
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             return stopping_stop(state["es"], self.patience)
         return jnp.asarray(False)
 

@@ -16,9 +16,10 @@ Splitting ``v = g_θ(z)`` with multiplier ``w`` and penalty ``β`` gives the ADM
                γ g^{t+1} + (1 − γ) u^t       ``average="paper"``   the published tables; paper eq. 7)
 
 with ``v⁰, w⁰ ~ U[0, 1]`` (from the key), ``u⁰ = Aᵀy`` (``f`` for ``A = I``) and one Adam state for the whole
-run.  The output is ``u^T``; the piecewise-constant ``v^T`` is ``result.state["v"]``.  There is no early
-stopping: the paper runs a fixed ``T`` (``num_iters``; 100 for both of its experiments) and no clean image is
-used.  The paper's γ = 0.9 weights the *new* output; the code weights it 0.1, so its ``u`` moves slowly from
+run.  The output is ``u^T``; the piecewise-constant ``v^T`` is ``result.state["v"]``.  The paper runs a fixed
+``T`` (``num_iters``; 100 for both of its experiments) and no clean image is used (``stopping="none"``, the
+default); ``stopping="j-invariance"`` or ``"holdout"`` keeps the ``u^t`` with the lowest no-reference error
+estimate (:mod:`jaxreg.selection`; SURE's finite difference is unreliable through the ℓ0 step's hard decisions).  The paper's γ = 0.9 weights the *new* output; the code weights it 0.1, so its ``u`` moves slowly from
 ``f`` towards the network output.
 
 **ℓ0 step** (``l0_step``):
@@ -47,6 +48,7 @@ from .._pytree import pytree_dataclass, static
 from ..problems import Problem
 from ..regularizers.l0 import l0_smooth
 from ..regularizers.region_fusion import count_jumps, region_fusion
+from ..selection import CRITERIA
 from .deep_prior import NetworkMethod
 from .registry import register
 
@@ -84,9 +86,14 @@ class DIPL0(NetworkMethod):
     l0_step: str = static(default="fusion", metadata={"help": "fusion (in-graph), fusion-exact (host) or l0-smoothing"})
     average: str = static(default="code", metadata={"help": "code: u = γu + (1−γ)g; paper: u = γg + (1−γ)u"})
     max_loop: int = static(default=50, metadata={"help": "region-fusion passes"})
+    stopping: str = static(default="none", metadata={"help": "none (T = num_iters, the paper) or a no-reference "
+                                                             "criterion: holdout, j-invariance, sure"})
+    patience: int = static(default=20, metadata={"help": "iterations without improvement of the criterion"})
 
     def validate(self, problem):
         super().validate(problem)
+        if self.stopping not in ("none",) + CRITERIA:
+            raise ValueError(f"{self.name}: stopping must be one of {('none',) + CRITERIA}, got {self.stopping!r}")
         if self.l0_step not in L0_STEPS:
             raise ValueError(f"{self.name}: l0_step must be one of {L0_STEPS}, got {self.l0_step!r}")
         if self.average not in AVERAGES:

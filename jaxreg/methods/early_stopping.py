@@ -18,14 +18,19 @@ around ``t*`` is the one ``delay`` iterations later, so the rule captures ``x̄_
 below the best average of the run, the delayed one 0.03–0.35 dB (docs/dip.md).  If the run ends before the
 capture, the latest average is kept.
 
-Rules (``STOPPING_RULES``): ``"es-wmv"``; ``"none"`` (no early stopping).
+Rules (``STOPPING_RULES``): ``"es-wmv"``; ``"none"`` (no early stopping); and the no-reference error
+estimates of :mod:`jaxreg.selection` (``"sure"``, ``"gsure"``, ``"psure"``, ``"holdout"``, ``"j-invariance"``):
+with one of these the method itself runs as with ``"none"`` and the driver keeps the output with the lowest
+estimate, stopping after ``patience`` iterations without improvement.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
-STOPPING_RULES = ("es-wmv", "none")
+from ..selection import CRITERIA
+
+STOPPING_RULES = ("es-wmv", "none") + CRITERIA
 
 
 def check_stopping(method, *positive_fields: str) -> None:

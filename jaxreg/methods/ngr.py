@@ -217,26 +217,26 @@ class _NGRBase(NetworkMethod):
         return key, self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
 
     def stopping_state(self, state, out):
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             state["es"] = stopping_init(self.stopping, out, self.window)
         return state
 
     def stopping_step(self, new, out, delay=0):
-        if self.stopping != "none":
+        if self.stopping == "es-wmv":
             new["es"] = stopping_update(self.stopping, new["es"], out, out, delay)
         return new
 
     def output(self, state):
-        return state["out"] if self.stopping == "none" else stopping_output(state["es"], state["out"])
+        return state["out"] if self.stopping != "es-wmv" else stopping_output(state["es"], state["out"])
 
     def iterate(self, state):
-        return state["out"] if self.stopping != "none" else None
+        return state["out"] if self.stopping == "es-wmv" else None
 
     def converged(self, state, problem):
-        return stopping_stop(state["es"], self.patience) if self.stopping != "none" else jnp.asarray(False)
+        return stopping_stop(state["es"], self.patience) if self.stopping == "es-wmv" else jnp.asarray(False)
 
     def stopping_diagnostics(self, state):
-        if self.stopping == "none":
+        if self.stopping != "es-wmv":
             return {}
         return {"variance": state["es"]["var"], "stop_iteration": selected_iteration(state["es"])}
 

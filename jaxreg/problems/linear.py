@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._checks import as_float_array
+from .._checks import as_float_array, check_nonnegative
 from .._pytree import pytree_dataclass, set_fields, static
 from ..operators import (CircularConvolution, LinearOperator, Mask, SameConvolution, SubsampledHadamard,
                          difference_symbol, fwht, solve_diagonal_fft)
@@ -55,18 +55,21 @@ class Deblur(Problem):
 
     The kernel is 2-D, centred at ``(kh//2, kw//2)``, applied to every channel;
     it must be finite, no larger than the image and have a positive sum.
+    ``sigma`` (optional, [0, 1] scale) is the noise level if known (SURE-type criteria use it).
     """
 
     boundary: str = static(default="circular")
+    sigma: float | None = None
 
-    def __init__(self, y, kernel, boundary: str = "circular"):
+    def __init__(self, y, kernel, boundary: str = "circular", sigma=None):
+        check_nonnegative(sigma, "noise level sigma")
         if boundary not in BOUNDARIES:
             raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
         y = as_float_array(y, "observation y", ranks=IMAGE_RANKS)
         check_kernel(kernel, tuple(y.shape), positive_sum=True)
         op_class = CircularConvolution if boundary == "circular" else SameConvolution
         op = op_class(kernel, tuple(y.shape))
-        set_fields(self, y=y, op=op, boundary=boundary)
+        set_fields(self, y=y, op=op, boundary=boundary, sigma=None if sigma is None else float(sigma))
 
     @property
     def kernel(self):

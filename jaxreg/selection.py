@@ -1,0 +1,427 @@
+"""Choosing hyperparameters and the stopping time without the clean image.
+
+A *criterion* estimates the per-entry mean squared error of a method's output from the observation alone
+(lower is better).  ``jaxreg.solve(..., criteria=("sure",))`` and ``jaxreg.sweep(..., criteria=...)`` compute it
+inside the compiled loop at every iteration and record it in ``history[name]``; ``SweepResult.best(name)``
+minimises it over a grid; a method whose ``stopping`` is a criterion name keeps the output with the lowest
+estimate seen so far and stops after ``patience`` iterations without improvement (:class:`Plan`).
+
+Every criterion runs *companion* solves beside the base solve, in lockstep, with the **same key** (the same
+network weights, inputs and injected noise: common random numbers) and the same hyperparameters, on a modified
+observation: the base run is always the one on all the data, so its image is the one returned.
+
+* ``"sure"`` — Monte-Carlo SURE (Ramani, Blu & Unser, "Monte-Carlo SURE: a black-box optimization of
+  regularization parameters for general denoising algorithms", IEEE TIP 2008) for :class:`Denoise` with known
+  ``σ``.  With ``f`` the whole iterative method as a function of ``y`` (N entries), one probe ``b`` and a step ``ε``::
+
+      SURE = ‖y − f(y)‖²/N − σ² + (2σ²/N) · bᵀ(f(y + εb) − f(y))/ε
+
+  ``b`` is Rademacher (±1; exact for a diagonal Jacobian) or Gaussian, drawn once from the key and shared by
+  every grid point.  On a :class:`Deblur` (circular, known σ) ``"sure"`` is projected GSURE (below).
+* ``"gsure"`` — projected generalised SURE (Eldar, "Generalized SURE for exponential families: applications to
+  regularization", IEEE TSP 2009) for a circular :class:`Deblur`: the risk of ``P x̂`` with ``P = A⁺A`` the
+  projection onto the frequencies the blur keeps (``|Ĥ|² > threshold · max|Ĥ|²``)::
+
+      GSURE = [‖P f(y) − A⁺y‖² − σ²‖A⁺‖_F² + 2σ² (A⁺b)ᵀ(f(y + εb) − f(y))/ε] / N
+
+  Everything is diagonal in the DFT (``A⁺ = F⁻¹ diag(conj Ĥ/|Ĥ|²) F`` on kept frequencies, ``‖A⁺‖_F² = C Σ 1/|Ĥ|²``).
+  It does not see the error in the frequencies the blur removes.
+* ``"psure"`` — predicted SURE, the risk of ``A x̂`` per measurement (any linear ``A``, known σ; Ramani, Liu,
+  Rosen, Nielsen & Fessler, IEEE TIP 2012): ``[‖y − A f(y)‖² − Mσ² + 2σ² bᵀA(f(y + εb) − f(y))/ε] / M``.
+* ``"holdout"`` — for :class:`Inpaint`: a random ``fraction`` of the observed entries (pixels when the mask is
+  shared by the channels) is hidden from ``folds`` companion runs, which are scored on them::
+
+      HOLDOUT = mean_folds  Σ_{hidden} (y − f_k)² / #hidden
+
+  It estimates the error on *unobserved* entries (plus the noise variance, if the observation is noisy).  Bias:
+  a fold sees ``1 − fraction`` of the data, so the λ it prefers is slightly larger than the best λ for all the
+  data; the returned image is the base run on all the data (the refit), not a fold's.
+* ``"j-invariance"`` — Noise2Self (Batson & Royer, "Noise2Self: blind denoising by self-supervision", ICML 2019;
+  as ``skimage.restoration.calibrate_denoiser`` with ``approximate_loss=True``) for identity-model problems with
+  unknown σ: the pixels of one stride-``stride`` grid (offset ``stride²//2``, as scikit-image) are replaced by
+  the mean of their 4 neighbours (mirror boundary), the companion run restores that image, and it is scored on
+  the grid pixels: ``Σ_grid (y − f_J)² / #grid``.  This is the MSE plus σ² (σ² is subtracted when the problem's
+  σ is known); the minimiser is the same.
+
+**ε.**  ``eps=None`` uses ``ε = eps_scale · σ`` with ``eps_scale = 0.01`` (the finite difference then moves every
+entry by 1 % of the noise: far below the scale on which the methods are non-linear, far above float32's
+round-off, which is ~1e-7 of the image).  An explicit ``eps`` is used as given.  Methods with hard decisions
+(``l0-smoothing``, ``region-fusion``, the ℓ0 step of ``dip-l0``) are piecewise constant in ``y``: the finite
+difference sees a jump or nothing, so SURE's divergence is unreliable there; use ``"holdout"`` or
+``"j-invariance"`` for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+from .operators import kernel_otf
+from .operators.fourier import SPATIAL_AXES
+from .problems import Deblur, Denoise, Inpaint, Problem
+from .problems.identity import IdentityProblem
+
+CRITERIA = ("sure", "gsure", "psure", "holdout", "j-invariance")
+PROBES = ("rademacher", "gaussian")
+GROUP_MODES = ("vmap", "map")
+
+
+def _sum(x):
+    return jnp.sum(x)
+
+
+def _draw_probe(key, shape, kind, dtype):
+    if kind == "rademacher":
+        return jax.random.rademacher(key, shape, dtype)
+    return jax.random.normal(key, shape, dtype)
+
+
+def _check_probe(name, probe, eps, eps_scale):
+    if probe not in PROBES:
+        raise ValueError(f"criterion {name!r}: probe must be one of {PROBES}, got {probe!r}")
+    if eps is not None and not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"criterion {name!r}: eps must be a positive finite number, got {eps!r}")
+    if not (np.isfinite(eps_scale) and 0 < eps_scale <= 1):
+        raise ValueError(f"criterion {name!r}: eps_scale must be in (0, 1], got {eps_scale!r}")
+
+
+def _sigma(problem, name):
+    sigma = getattr(problem, "sigma", None)
+    if sigma is None:
+        kind = type(problem).__name__
+        raise ValueError(f"criterion {name!r} needs the noise level: build the problem as {kind}(..., sigma=σ) "
+                         f"(use 'j-invariance' for denoising with an unknown σ)")
+    if not sigma > 0:
+        raise ValueError(f"criterion {name!r} needs a positive noise level, got sigma={sigma!r}")
+    return float(sigma)
+
+
+# ------------------------------------------------------------------------------------------------
+# criteria
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Criterion:
+    """Base class: ``check`` (eager), ``companions`` (eager: the modified problems and the criterion's data),
+    ``score`` (traced: the estimate from the base output, the companions' outputs and the data)."""
+
+    name = ""
+
+    def check(self, problem) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def companions(self, problem, key):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def score(self, problem, base, outs, data):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class _Perturbed(Criterion):
+    """What the SURE family shares: one companion on ``y + εb``."""
+
+    eps: float | None = None
+    eps_scale: float = 0.01
+    probe: str = "rademacher"
+
+    def check(self, problem):
+        _check_probe(self.name, self.probe, self.eps, self.eps_scale)
+        _sigma(problem, self.name)
+
+    def step_size(self, problem):
+        return float(self.eps) if self.eps is not None else self.eps_scale * _sigma(problem, self.name)
+
+    def companions(self, problem, key):
+        y = problem.y
+        b = _draw_probe(key, y.shape, self.probe, y.dtype)
+        eps = self.step_size(problem)
+        data = {"b": b, "eps": jnp.asarray(eps, y.dtype), "sigma": jnp.asarray(_sigma(problem, self.name), y.dtype)}
+        return [problem.replace(y=y + eps * b)], data
+
+
+@dataclasses.dataclass(frozen=True)
+class SURE(_Perturbed):
+    """Monte-Carlo SURE for denoising with known σ (module docstring)."""
+
+    name = "sure"
+
+    def check(self, problem):
+        if not isinstance(problem, Denoise):
+            raise ValueError(f"criterion 'sure' (Monte-Carlo SURE) applies to Denoise with known sigma and to a "
+                             f"circular Deblur (projected GSURE), not to {type(problem).__name__}")
+        super().check(problem)
+
+    def score(self, problem, base, outs, data):
+        y, sigma2 = problem.y, data["sigma"] ** 2
+        n = y.size
+        div = _sum(data["b"] * (outs[0] - base)) / data["eps"]
+        return _sum(jnp.square(y - base)) / n - sigma2 + 2.0 * sigma2 * div / n
+
+
+def _pinv_symbols(problem, threshold):
+    """``(G, P)``: the DFT symbols of ``A⁺`` and ``P = A⁺A`` for a circular blur (kept: ``|Ĥ|² > t·max|Ĥ|²``)."""
+    otf = kernel_otf(problem.kernel.astype(problem.y.dtype), problem.y.shape)
+    power = jnp.abs(otf) ** 2
+    keep = power > threshold * jnp.max(power)
+    g = jnp.where(keep, jnp.conj(otf) / jnp.where(keep, power, 1.0), 0.0)
+    return g, keep.astype(problem.y.dtype)
+
+
+def _apply_symbol(symbol, x):
+    return jnp.real(jnp.fft.ifft2(symbol * jnp.fft.fft2(x, axes=SPATIAL_AXES), axes=SPATIAL_AXES)).astype(x.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class GSURE(_Perturbed):
+    """Projected GSURE for a circular deblurring problem with known σ (module docstring)."""
+
+    name = "gsure"
+    threshold: float = 1e-3
+
+    def check(self, problem):
+        if not (isinstance(problem, Deblur) and problem.boundary == "circular"):
+            raise ValueError(f"criterion 'gsure' (projected GSURE) needs a Deblur with boundary='circular', "
+                             f"got {type(problem).__name__}" + (f" with boundary={problem.boundary!r}"
+                                                                  if isinstance(problem, Deblur) else ""))
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"criterion 'gsure': threshold must be in (0, 1), got {self.threshold!r}")
+        super().check(problem)
+
+    def score(self, problem, base, outs, data):
+        g, keep = _pinv_symbols(problem, self.threshold)
+        y, sigma2 = problem.y, data["sigma"] ** 2
+        n = base.size
+        pinv_fro2 = _sum(jnp.broadcast_to(jnp.abs(g) ** 2, y.shape))  # ‖A⁺‖_F²: Σ over frequencies × channels
+        fit = _sum(jnp.square(_apply_symbol(keep, base) - _apply_symbol(g, y)))
+        trace = _sum(_apply_symbol(g, data["b"]) * (outs[0] - base)) / data["eps"]
+        return (fit - sigma2 * pinv_fro2 + 2.0 * sigma2 * trace) / n
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictedSURE(_Perturbed):
+    """Predicted SURE (risk of ``A x̂`` per measurement) for any linear problem with known σ."""
+
+    name = "psure"
+
+    def check(self, problem):
+        if not isinstance(problem, (Denoise, Deblur)):
+            raise ValueError(f"criterion 'psure' needs a Denoise or Deblur problem with known sigma, "
+                             f"got {type(problem).__name__}")
+        super().check(problem)
+
+    def score(self, problem, base, outs, data):
+        y, sigma2 = problem.y, data["sigma"] ** 2
+        m = y.size
+        div = _sum(data["b"] * problem.forward(outs[0] - base)) / data["eps"]
+        return _sum(jnp.square(y - problem.forward(base))) / m - sigma2 + 2.0 * sigma2 * div / m
+
+
+@dataclasses.dataclass(frozen=True)
+class Holdout(Criterion):
+    """Hold-out validation for inpainting (module docstring)."""
+
+    name = "holdout"
+    fraction: float = 0.1
+    folds: int = 1
+
+    def check(self, problem):
+        if not isinstance(problem, Inpaint):
+            raise ValueError(f"criterion 'holdout' needs an Inpaint problem (a mask of observed entries), "
+                             f"got {type(problem).__name__}")
+        if not 0 < self.fraction < 1:
+            raise ValueError(f"criterion 'holdout': fraction must be in (0, 1), got {self.fraction!r}")
+        if int(self.folds) < 1:
+            raise ValueError(f"criterion 'holdout': folds must be >= 1, got {self.folds!r}")
+        observed = int(np.sum(np.asarray(problem.mask)))
+        if round(self.fraction * observed) < 1 or round(self.fraction * observed) >= observed:
+            raise ValueError(f"criterion 'holdout': hiding {self.fraction} of {observed} observed entries leaves "
+                             f"none to hide or none to solve with")
+
+    def companions(self, problem, key):
+        mask = problem.mask
+        observed = np.asarray(mask) > 0
+        count = int(round(self.fraction * observed.sum()))
+        hidden, problems = [], []
+        for k in jax.random.split(key, int(self.folds)):
+            u = np.asarray(jax.random.uniform(k, mask.shape))
+            u = np.where(observed, u, np.inf)
+            cut = np.partition(u.ravel(), count - 1)[count - 1]
+            h = jnp.asarray((u <= cut) & observed, mask.dtype)
+            hidden.append(h)
+            problems.append(problem.replace(op=problem.op.replace(mask=mask * (1 - h))))
+        return problems, {"hidden": jnp.stack(hidden)}
+
+    def score(self, problem, base, outs, data):
+        y = problem.y
+        total = 0.0
+        for k in range(int(self.folds)):
+            h = jnp.broadcast_to(data["hidden"][k], y.shape)
+            total = total + _sum(h * jnp.square(y - outs[k])) / _sum(h)
+        return total / int(self.folds)
+
+
+def interpolate_neighbours(image):
+    """Each pixel replaced by the mean of its 4 spatial neighbours, mirror boundary (as scikit-image)."""
+    h_axis, w_axis = (image.ndim + a for a in SPATIAL_AXES)
+    pad = [(0, 0)] * image.ndim
+    pad[h_axis] = pad[w_axis] = (1, 1)
+    p = jnp.pad(image, pad, mode="reflect")
+    h, w = image.shape[h_axis], image.shape[w_axis]
+
+    def window(dh, dw):
+        return jax.lax.slice_in_dim(jax.lax.slice_in_dim(p, 1 + dh, 1 + dh + h, axis=h_axis), 1 + dw, 1 + dw + w,
+                                    axis=w_axis)
+
+    return 0.25 * (window(-1, 0) + window(1, 0) + window(0, -1) + window(0, 1))
+
+
+def grid_mask(image_shape, stride: int = 4, offset: int | None = None):
+    """The 0/1 grid of one J-invariance mask, ``(…, H, W, 1)``: every ``stride``-th pixel from phase
+    ``unravel(offset, (stride, stride))`` (default ``offset = stride²//2``, as scikit-image)."""
+    offset = stride * stride // 2 if offset is None else int(offset)
+    ph, pw = np.unravel_index(offset, (stride, stride))
+    shape = tuple(image_shape)
+    m = np.zeros(shape[:-1] + (1,), np.float32)
+    m[..., ph::stride, pw::stride, :] = 1.0
+    return m
+
+
+@dataclasses.dataclass(frozen=True)
+class JInvariance(Criterion):
+    """Noise2Self / J-invariance for denoising with an unknown noise level (module docstring)."""
+
+    name = "j-invariance"
+    stride: int = 4
+    offset: int | None = None
+
+    def check(self, problem):
+        if not isinstance(problem, IdentityProblem):
+            raise ValueError(f"criterion 'j-invariance' applies to identity-model problems (Denoise, Smooth, "
+                             f"JPEGArtifacts), not to {type(problem).__name__}")
+        if int(self.stride) < 2:
+            raise ValueError(f"criterion 'j-invariance': stride must be >= 2, got {self.stride!r}")
+        if self.offset is not None and not 0 <= int(self.offset) < int(self.stride) ** 2:
+            raise ValueError(f"criterion 'j-invariance': offset must be in [0, stride²), got {self.offset!r}")
+        h, w = (problem.image_shape[a] for a in SPATIAL_AXES)
+        if min(h, w) < 2 * int(self.stride):
+            raise ValueError(f"criterion 'j-invariance' needs images of at least {2 * int(self.stride)} pixels "
+                             f"per side, got {h}x{w}")
+
+    def companions(self, problem, key):
+        y = problem.y
+        m = jnp.asarray(grid_mask(y.shape, int(self.stride), self.offset), y.dtype)
+        masked = jnp.where(m > 0, interpolate_neighbours(y), y)
+        sigma = getattr(problem, "sigma", None)
+        data = {"mask": m, "sigma": jnp.asarray(0.0 if sigma is None else sigma, y.dtype)}
+        return [problem.replace(y=masked)], data
+
+    def score(self, problem, base, outs, data):
+        y = problem.y
+        m = jnp.broadcast_to(data["mask"], y.shape)
+        return _sum(m * jnp.square(y - outs[0])) / _sum(m) - data["sigma"] ** 2
+
+
+_BY_NAME = {"sure": SURE, "gsure": GSURE, "psure": PredictedSURE, "holdout": Holdout, "j-invariance": JInvariance}
+
+
+def criterion(spec, problem=None) -> Criterion:
+    """A :class:`Criterion` from a name (``"sure"``, …) or an instance; ``"sure"`` on a circular
+    :class:`Deblur` is projected GSURE."""
+    if isinstance(spec, Criterion):
+        return spec
+    if not isinstance(spec, str) or spec not in _BY_NAME:
+        raise ValueError(f"unknown criterion {spec!r}; criteria: {', '.join(CRITERIA)}")
+    if spec == "sure" and isinstance(problem, Deblur):
+        return GSURE()
+    return _BY_NAME[spec]()
+
+
+# ------------------------------------------------------------------------------------------------
+# the plan the driver runs
+# ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Criteria to record, and the one that selects and stops (``select``, with ``patience``).
+
+    ``names`` are the history keys (the spec names); ``group_mode`` says how the base run and its companions
+    advance: ``"vmap"`` (one batched step; classical methods) or ``"map"`` (``lax.map``, one after the other in
+    the same compiled program; methods whose state holds network weights, where a batch of different weights
+    becomes a grouped convolution that XLA:CPU runs slowly).
+    """
+
+    criteria: tuple
+    names: tuple
+    select: str | None = None
+    patience: int = 0
+    group_mode: str = "vmap"
+
+    @property
+    def sizes(self):
+        return tuple(int(c.folds) if isinstance(c, Holdout) else 1 for c in self.criteria)
+
+    def build(self, problem: Problem, key):
+        """``(group, data)``: the base problem and its companions stacked on a leading axis, and each
+        criterion's data (eager; ``key`` draws the probes and splits)."""
+        members, data = [problem], {}
+        for i, (name, c) in enumerate(zip(self.names, self.criteria)):
+            c.check(problem)
+            comps, d = c.companions(problem, jax.random.fold_in(key, i))
+            members += comps
+            data[name] = d
+        return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *members), data
+
+    def scores(self, problem, outputs, data) -> dict:
+        """``{name: estimate}`` from the stacked outputs (base first) — traced."""
+        out, start = {}, 1
+        for name, c, size in zip(self.names, self.criteria, self.sizes):
+            out[name] = c.score(problem, outputs[0], outputs[start:start + size], data[name])
+            start += size
+        return out
+
+
+def probe_key(key):
+    """The key of the criteria's probes and splits, derived from the run's key (drawn once per call and
+    shared by every grid point and seed)."""
+    return jax.random.fold_in(key, 0x5E1EC7)
+
+
+def make_plan(problem, method, criteria=(), patience=None):
+    """The :class:`Plan` for ``criteria`` plus the method's criterion ``stopping`` rule, or None; eager checks."""
+    if isinstance(criteria, (str, Criterion)):
+        criteria = (criteria,)
+    if not isinstance(criteria, (tuple, list)):
+        raise ValueError(f"criteria must be a tuple of names from {CRITERIA}, got {criteria!r}")
+    problems = problem if isinstance(problem, (list, tuple)) else [problem]
+    specs = list(criteria)
+    select = getattr(method, "stopping", None)
+    select = select if select in CRITERIA else None
+    names = [c if isinstance(c, str) else c.name for c in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"criteria are repeated: {names}")
+    if select is not None and select not in names:
+        specs.append(select)
+        names.append(select)
+    if not specs:
+        return None
+    built = [criterion(s, problems[0]) for s in specs]
+    for p in problems:
+        for c in built:
+            c.check(p)
+    if select is not None:
+        patience = int(getattr(method, "patience", 0) if patience is None else patience)
+        if patience < 1:
+            raise ValueError(f"{method.name}: patience must be >= 1, got {patience}")
+    mode = "map" if _has_network(method) else "vmap"
+    return Plan(tuple(built), tuple(names), select, int(patience or 0), mode)
+
+
+def _has_network(method) -> bool:
+    from .methods.deep_prior import NetworkMethod
+    return isinstance(method, NetworkMethod)
+
+
+__all__ = ["CRITERIA", "Criterion", "GSURE", "Holdout", "JInvariance", "Plan", "PredictedSURE", "SURE",
+           "criterion", "grid_mask", "interpolate_neighbours", "make_plan", "probe_key"]

@@ -1,0 +1,234 @@
+"""No-reference criteria (jaxreg.selection): SURE's unbiasedness where the truth is known, hold-out and
+J-invariance picking the oracle's λ, stopping by a criterion, and the eager errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import jax
+import jax.numpy as jnp
+import pytest
+
+import jaxreg
+from jaxreg import data, methods, problems, selection
+from jaxreg._pytree import pytree_dataclass, static
+from jaxreg.methods.base import Method
+from jaxreg.operators import difference_symbol, kernel_otf
+
+KEY = jax.random.key(0)
+
+
+def crop(name="astronaut", size=32, top=100, left=180):
+    return np.asarray(data.sample_image(name, size=256))[top:top + size, left:left + size]
+
+
+def noisy(clean, sigma, seed):
+    return (clean + sigma * np.asarray(jax.random.normal(jax.random.key(seed), clean.shape))).astype(np.float32)
+
+
+def tikhonov_gain(shape, lam):
+    """The DFT gain of Tikhonov denoising, ``1/(1 + lam·s)`` with ``s`` the circular Laplacian symbol."""
+    return 1.0 / (1.0 + lam * np.asarray(difference_symbol(shape, {0: 1.0, 1: 1.0}))[..., 0])
+
+
+# ------------------------------------------------------------------------------------------------
+# SURE where the truth is known: Tikhonov denoising is a linear smoother, diagonal in the DFT
+# ------------------------------------------------------------------------------------------------
+def test_sure_divergence_of_a_linear_smoother_matches_the_exact_trace():
+    clean, sigma, lam = crop(), 0.1, 0.5
+    p = problems.Denoise(noisy(clean, sigma, 1), sigma=sigma)
+    crit = selection.SURE()
+    r = jaxreg.solve(p, methods.get("tikhonov", lam=lam, tol=1e-7), key=KEY, num_iters=300, criteria=(crit,))
+    assert r.status == jaxreg.Status.CONVERGED
+    h, w, c = clean.shape
+    g = tikhonov_gain((h, w, 1), lam)  # (H, W)
+    trace = c * g.sum()
+    # the MC estimate, recovered from the recorded SURE value
+    x = np.asarray(r.image, np.float64)
+    y = np.asarray(p.y, np.float64)
+    n = y.size
+    sure = float(r.history["sure"][r.num_iters - 1])
+    div_mc = (sure - np.sum((y - x) ** 2) / n + sigma ** 2) * n / (2 * sigma ** 2)
+    # 1) the finite difference is exact for this probe: bᵀ J b with J applied in closed form
+    group, pdata = selection.make_plan(p, methods.get("tikhonov"), (crit,)).build(p, selection.probe_key(KEY))
+    b = np.asarray(pdata["sure"]["b"], np.float64)
+    jb = np.real(np.fft.ifft2(np.fft.fft2(b, axes=(0, 1)) * g[..., None], axes=(0, 1)))
+    np.testing.assert_allclose(div_mc, np.sum(b * jb), rtol=1e-3)
+    # 2) and a Rademacher probe estimates the trace within its standard deviation, 2 Σ_{i≠j} J_ij²
+    frob2 = c * np.sum(g ** 2)
+    diag2 = n * (g.sum() / (h * w)) ** 2
+    sd = np.sqrt(2 * (frob2 - diag2))
+    assert abs(div_mc - trace) <= 4 * sd, (div_mc, trace, sd)
+
+
+def test_sure_is_unbiased_over_50_noise_draws():
+    clean, sigma, lam = crop(size=24), 0.1, 0.3
+    draws = [problems.Denoise(noisy(clean, sigma, 10 + i), sigma=sigma) for i in range(50)]
+    r = jaxreg.sweep(draws, methods.get("tikhonov", tol=1e-7), {"lam": [lam]}, key=KEY, num_iters=300,
+                     criteria=("sure",))
+    sure = np.array([r.history["sure"][0, i, r.num_iters[0, i] - 1] for i in range(50)], np.float64)
+    mse = np.mean((np.asarray(r.images[0], np.float64) - clean[None]) ** 2, axis=(1, 2, 3))
+    diff = sure - mse
+    se = diff.std(ddof=1) / np.sqrt(diff.size)
+    assert abs(diff.mean()) <= 3 * se, (diff.mean(), se)
+    # the estimate is informative: it tracks the per-draw MSE's mean to a few per cent
+    assert abs(sure.mean() - mse.mean()) <= 0.05 * mse.mean()
+
+
+def test_projected_gsure_is_unbiased_for_wiener_deconvolution():
+    clean, sigma, balance = crop(size=32), 0.02, 0.01
+    kernel = np.outer(*2 * [np.array([1, 4, 6, 4, 1], np.float32) / 16])
+    blurred = np.asarray(jaxreg.operators.CircularConvolution(kernel, clean.shape).apply(clean))
+    draws = [problems.Deblur(noisy(blurred, sigma, 200 + i), kernel, sigma=sigma) for i in range(50)]
+    r = jaxreg.sweep(draws, methods.get("wiener"), {"balance": [balance]}, key=KEY, num_iters=1,
+                     criteria=("sure",))  # "sure" on a circular Deblur is projected GSURE
+    assert r.history["sure"].shape == (1, 50, 1)
+    gs = np.asarray(r.history["sure"][0, :, 0], np.float64)
+    otf = np.asarray(kernel_otf(jnp.asarray(kernel), clean.shape))
+    keep = np.abs(otf) ** 2 > selection.GSURE().threshold * np.max(np.abs(otf) ** 2)
+    err = np.asarray(r.images[0], np.float64) - clean[None]
+    proj = np.real(np.fft.ifft2(np.fft.fft2(err, axes=(1, 2)) * keep[None], axes=(1, 2)))
+    true = np.mean(proj ** 2, axis=(1, 2, 3))
+    diff = gs - true
+    se = diff.std(ddof=1) / np.sqrt(diff.size)
+    assert abs(diff.mean()) <= 3 * se, (diff.mean(), se)
+
+
+def test_sure_of_tv_is_stable_in_eps():
+    clean, sigma = crop(size=48), 0.1
+    p = problems.Denoise(noisy(clean, sigma, 3), sigma=sigma)
+    values = []
+    for scale in (0.001, 0.01, 0.1):
+        r = jaxreg.solve(p, methods.get("tv", lam=0.05), key=KEY, num_iters=100,
+                         criteria=(selection.SURE(eps_scale=scale),))
+        values.append(float(r.history["sure"][-1]))
+    mse = float(np.mean((np.asarray(r.image) - clean) ** 2))
+    # the three steps agree to a small fraction of the MSE itself
+    assert np.ptp(values) <= 0.02 * mse, (values, mse)
+    assert abs(values[1] - mse) <= 0.15 * mse
+
+
+# ------------------------------------------------------------------------------------------------
+# picking λ like the oracle on a case with a clear optimum (scikit-image's calibrate_denoiser test)
+# ------------------------------------------------------------------------------------------------
+LAMS = [0.003, 0.01, 0.03, 0.1, 0.3]
+
+
+def test_j_invariance_and_sure_pick_the_oracle_lambda_for_tv_denoising():
+    clean, sigma = crop("chelsea", size=48, top=60, left=120), 0.1
+    y = noisy(clean, sigma, 4)
+    r = jaxreg.sweep(problems.Denoise(y), methods.get("tv"), {"lam": LAMS}, key=KEY, num_iters=100,
+                     reference=clean, criteria=("j-invariance",))
+    oracle = r.best("psnr").index
+    assert r.best("j-invariance").index == oracle
+    r2 = jaxreg.sweep(problems.Denoise(y, sigma=sigma), methods.get("tv"), {"lam": LAMS}, key=KEY,
+                      num_iters=100, reference=clean, criteria=("sure",))
+    assert r2.best("sure").index == oracle
+
+
+def test_holdout_picks_the_oracle_lambda_for_tv_inpainting():
+    clean = crop("astronaut", size=48)
+    mask = np.asarray(jax.random.uniform(jax.random.key(5), clean.shape[:2]) < 0.5, np.float32)
+    p = problems.Inpaint(clean * mask[..., None], mask)
+    lams = [1e-4, 1e-3, 1e-2, 1e-1]
+    r = jaxreg.sweep(p, methods.get("tv", adaptive=True), {"lam": lams}, key=KEY, num_iters=300,
+                     reference=clean, criteria=(selection.Holdout(folds=2),))
+    assert r.best("holdout").index == r.best("psnr").index
+    assert r.history["holdout"].shape == (4, 300)
+
+
+def test_sweep_criterion_equals_solve_criterion():
+    clean, sigma = crop(size=32), 0.1
+    p = problems.Denoise(noisy(clean, sigma, 6), sigma=sigma)
+    r = jaxreg.sweep(p, methods.get("tv"), {"lam": [0.02, 0.08]}, key=KEY, num_iters=30, criteria=("sure",))
+    one = jaxreg.solve(p, methods.get("tv", lam=0.08), key=KEY, num_iters=30, criteria=("sure",))
+    scale = float(np.max(np.abs(one.history["sure"])))
+    np.testing.assert_allclose(r.history["sure"][1], one.history["sure"], atol=1e-4 * scale + 1e-6)
+
+
+# ------------------------------------------------------------------------------------------------
+# stopping by a criterion
+# ------------------------------------------------------------------------------------------------
+@pytree_dataclass
+class Landweber(Method):
+    """A toy iterative denoiser that overfits: from a smooth start, ``x ← x + τ (y − x)``; with ``stopping``."""
+
+    name = "landweber-test"
+    tau: float = 0.05
+    stopping: str = static(default="none")
+    patience: int = static(default=5)
+
+    def init(self, key, problem):
+        y = problem.y
+        return {"x": jnp.broadcast_to(jnp.mean(y, axis=(0, 1)), y.shape)}
+
+    def step(self, state, problem):
+        return {"x": state["x"] + self.tau * (problem.y - state["x"])}
+
+    def output(self, state):
+        return state["x"]
+
+
+def test_stopping_by_sure_keeps_the_lowest_estimate_and_stops_after_patience():
+    clean, sigma = crop(size=32), 0.2
+    p = problems.Denoise(noisy(clean, sigma, 7), sigma=sigma)
+    rec = jaxreg.solve(p, Landweber(), key=KEY, num_iters=200, reference=clean, criteria=("sure",))
+    assert rec.num_iters == 200  # recording only: no stopping
+    best = int(np.argmin(rec.history["sure"])) + 1
+    assert 1 < best < 150  # the estimate has a valley (the toy overfits)
+    r = jaxreg.solve(p, Landweber(stopping="sure", patience=7), key=KEY, num_iters=200, reference=clean)
+    assert r.status == jaxreg.Status.CONVERGED
+    assert r.num_iters == best + 7
+    assert int(r.history["selected_iteration"][-1]) == best
+    np.testing.assert_allclose(r.history["psnr"][-1], rec.history["psnr"][best - 1], rtol=1e-6)
+    np.testing.assert_allclose(r.history["psnr_iterate"], rec.history["psnr"][:best + 7], rtol=1e-6)
+    # the returned image is the iterate at the selected iteration
+    again = jaxreg.solve(p, Landweber(), key=KEY, num_iters=best)
+    np.testing.assert_allclose(r.image, again.image, atol=1e-6)
+    # and sweep selects per grid point
+    s = jaxreg.sweep(p, Landweber(stopping="sure", patience=7), {"tau": [0.05, 0.1]}, key=KEY, num_iters=200)
+    assert s.num_iters[0] == best + 7
+    np.testing.assert_allclose(s.images[0], r.image, atol=1e-6)
+    assert s.scores("sure")[0] == pytest.approx(float(np.min(rec.history["sure"])), rel=1e-5)
+
+
+@pytest.mark.slow
+def test_dip_stopped_by_sure_is_near_its_oracle_iterate():
+    clean, sigma = crop(size=48), 0.1
+    p = problems.Denoise(np.clip(noisy(clean, sigma, 8), 0, 1), sigma=sigma)
+    m = methods.get("dip", stopping="sure", patience=300)
+    r = jaxreg.solve(p, m, key=KEY, num_iters=1200, reference=clean)
+    oracle = float(np.nanmax(r.history["psnr_iterate"]))
+    assert float(jaxreg.metrics.psnr(r.image, clean)) >= oracle - 0.5
+
+
+# ------------------------------------------------------------------------------------------------
+# eager errors
+# ------------------------------------------------------------------------------------------------
+def test_bad_criteria_are_rejected_before_compiling():
+    y = crop(size=32)
+    den = problems.Denoise(y, sigma=0.1)
+    tv = methods.get("tv")
+    with pytest.raises(ValueError, match="unknown criterion"):
+        jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=("gcv",))
+    with pytest.raises(ValueError, match="needs the noise level"):
+        jaxreg.solve(problems.Denoise(y), tv, key=KEY, num_iters=2, criteria=("sure",))
+    with pytest.raises(ValueError, match="needs an Inpaint"):
+        jaxreg.sweep(den, tv, {"lam": [0.1]}, key=KEY, num_iters=2, criteria=("holdout",))
+    with pytest.raises(ValueError, match="eps must be"):
+        jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=(selection.SURE(eps=0.0),))
+    with pytest.raises(ValueError, match="eps_scale"):
+        jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=(selection.SURE(eps_scale=5.0),))
+    with pytest.raises(ValueError, match="probe"):
+        jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=(selection.SURE(probe="uniform"),))
+    with pytest.raises(ValueError, match="fraction"):
+        mask = np.ones(y.shape[:2], np.float32)
+        jaxreg.solve(problems.Inpaint(y, mask), tv, key=KEY, num_iters=2, criteria=(selection.Holdout(fraction=1.5),))
+    with pytest.raises(ValueError, match="repeated"):
+        jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=("sure", "sure"))
+    with pytest.raises(ValueError, match="stopping must be one of"):
+        jaxreg.solve(den, methods.get("dip", stopping="oracle"), key=KEY, num_iters=2)
+    with pytest.raises(ValueError, match="needs the noise level"):
+        jaxreg.solve(problems.Denoise(y), methods.get("dip", stopping="sure"), key=KEY, num_iters=2)
+    blur = problems.Deblur(y, np.ones((3, 3)) / 9, boundary="replicate", sigma=0.01)
+    with pytest.raises(ValueError, match="boundary='circular'"):
+        jaxreg.solve(blur, methods.get("tv"), key=KEY, num_iters=2, criteria=("gsure",))
