@@ -123,6 +123,12 @@ def gap_table(rows, names):
     return C.table(["method", "criterion", "cases", "mean gap to oracle (dB)", "worst gap (dB)"], out)
 
 
+def out_dir(args):
+    out = Path(args.out) if args.out else C.RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 def plot_curves(path, title, xs, curves, xlabel, logx=True):
     try:
         import matplotlib
@@ -193,7 +199,7 @@ def case_denoise(args, data_dir, env):
               f"Cost: median of 3 compiled runs of the sweep on {rows[0]['image']} (σ = {rows[0]['sigma']}), alone "
               "and with each criterion alone:", "", cost_table(costs), ""]
     first = rows[0]
-    plot = plot_curves(C.RESULTS / "selection_denoise.png",
+    plot = plot_curves(out_dir(args) / "selection_denoise.png",
                        f"{first['method']} on {first['image']}, σ = {first['sigma']}: estimated vs true MSE over λ",
                        list(first["grid"].values())[0],
                        {"true MSE": first["result"]["true_mse"],
@@ -371,7 +377,7 @@ def case_stopping(args, data_dir, env):
     lines += [C.table(["crop", "method", "noisy", "oracle", "SURE stop", "ES-WMV stop", "SURE − oracle",
                        "ES-WMV − oracle", "cost of SURE (run time ratio)"], tab), ""]
     first = rows[0]
-    plot = plot_curves(C.RESULTS / "selection_stopping.png",
+    plot = plot_curves(out_dir(args) / "selection_stopping.png",
                        f"{first['method']} on {first['crop']}: SURE vs true MSE over iterations",
                        np.arange(1, len(first["curves"]["sure"]) + 1),
                        {"true MSE": first["curves"]["true_mse"],
