@@ -232,3 +232,34 @@ def test_bad_criteria_are_rejected_before_compiling():
     blur = problems.Deblur(y, np.ones((3, 3)) / 9, boundary="replicate", sigma=0.01)
     with pytest.raises(ValueError, match="boundary='circular'"):
         jaxreg.solve(blur, methods.get("tv"), key=KEY, num_iters=2, criteria=("gsure",))
+
+
+# ------------------------------------------------------------------------------------------------
+# command line
+# ------------------------------------------------------------------------------------------------
+def test_restore_tune_prints_the_curve_and_writes_the_chosen_image(tmp_path, capsys):
+    from jaxreg import cli, io
+    clean = crop(size=32)
+    path = tmp_path / "noisy.png"
+    io.imwrite(str(path), np.clip(noisy(clean, 0.1, 9), 0, 1))
+    out = tmp_path / "out.png"
+    code = cli.main(["restore", str(path), "-o", str(out), "--task", "denoise", "--sigma", "0.1", "--method", "tv",
+                     "--tune", "lam=0.01:0.3:4", "--iters", "30", "--quiet"])
+    text = capsys.readouterr().out
+    assert code == 0 and out.exists()
+    assert text.count("lam=") >= 5 and "<- chosen" in text and "sure" in text
+    code = cli.main(["restore", str(path), "-o", str(out), "--task", "denoise", "--method", "tv",
+                     "--tune", "lam=0.01,0.1", "--iters", "5", "--quiet"])
+    assert code == 0 and "j-invariance" in capsys.readouterr().out  # no --sigma: J-invariance
+
+
+@pytest.mark.parametrize("spec, message", [("lam=0.1:0.2", "a:b:n"), ("lam=0:1:4", "a, b > 0"),
+                                           ("isotropic=1,0", "structural"), ("mu=1,2", "not a parameter"),
+                                           ("lam=x,y", "comma-separated"), ("lam", "name=a:b:n")])
+def test_restore_tune_rejects_bad_grids(tmp_path, capsys, spec, message):
+    from jaxreg import cli, io
+    path = tmp_path / "noisy.png"
+    io.imwrite(str(path), crop(size=32))
+    code = cli.main(["restore", str(path), "-o", str(tmp_path / "o.png"), "--task", "denoise", "--sigma", "0.1",
+                     "--method", "tv", "--tune", spec, "--quiet"])
+    assert code == 2 and message in capsys.readouterr().err
