@@ -52,3 +52,22 @@ class Relax(Method):
 
     def diagnostics(self, state, problem):
         return {"objective": problem.data_fidelity(state["x"])}
+
+
+def assert_own_grid_point(swept, single, others, *, frac=0.05, what="image"):
+    """A swept grid point matches its own solve far more closely than it matches any other grid point.
+
+    Methods stepped by Adam turn float-level differences between a batched (vmapped) and a single program —
+    which differ between CPU models — into steps of order ``lr`` on parameters whose gradient is near zero, so
+    an elementwise tolerance in units of float32 eps cannot be derived for them.  What a sweep must guarantee is
+    that each point is the run of its own hyperparameters and key: a wrong assignment lands on another grid
+    point, at the distance between grid points.  ``others``: images of grid points that differ from this one.
+    """
+    import numpy as np
+
+    a, b = np.asarray(swept, np.float64), np.asarray(single, np.float64)
+    d_self = float(np.max(np.abs(a - b)))
+    d_other = min(float(np.max(np.abs(np.asarray(o, np.float64) - b))) for o in others)
+    assert d_other > 0, f"{what}: the other grid points equal this one; pick points that differ"
+    assert d_self <= frac * d_other, (f"{what}: the swept point is {d_self:.3g} from its own solve, "
+                                      f"the nearest other point {d_other:.3g}")
