@@ -236,6 +236,10 @@ def test_bad_criteria_are_rejected_before_compiling():
         jaxreg.solve(den, methods.get("dip", stopping="oracle"), key=KEY, num_iters=2)
     with pytest.raises(ValueError, match="needs the noise level"):
         jaxreg.solve(problems.Denoise(y), methods.get("dip", stopping="sure"), key=KEY, num_iters=2)
+    with pytest.raises(ValueError, match="stopping must be one of"):
+        jaxreg.solve(den, methods.get("dip-l0", stopping="es-wmv"), key=KEY, num_iters=2)
+    with pytest.raises(ValueError, match="needs an Inpaint"):
+        jaxreg.solve(den, methods.get("ngr-denoise", stopping="holdout"), key=KEY, num_iters=2)
     blur = problems.Deblur(y, np.ones((3, 3)) / 9, boundary="replicate", sigma=0.01)
     with pytest.raises(ValueError, match="boundary='circular'"):
         jaxreg.solve(blur, methods.get("tv"), key=KEY, num_iters=2, criteria=("gsure",))
