@@ -158,6 +158,7 @@ DENOISE = {  # method: (grid name, grid values, iterations, criteria)
     "tv": ("lam", np.geomspace(0.005, 0.5, 16), 150, ("sure", "j-invariance")),
     "l0-smoothing": ("lam", np.geomspace(0.002, 0.2, 12), 60, ("j-invariance", "sure")),
     "region-fusion": ("lam", np.geomspace(0.002, 0.2, 12), 1, ("j-invariance", "sure")),
+    "alr": ("lam", np.geomspace(0.02, 2.0, 10), 50, ("sure",)),
 }
 
 
@@ -199,7 +200,7 @@ def case_denoise(args, data_dir, env):
               f"Cost: median of 3 compiled runs of the sweep on {rows[0]['image']} (σ = {rows[0]['sigma']}), alone "
               "and with each criterion alone:", "", cost_table(costs), ""]
     first = rows[0]
-    plot = plot_curves(out_dir(args) / "selection_denoise.png",
+    plot = plot_curves(out_dir(args) / f"selection_denoise{args.tag}.png",
                        f"{first['method']} on {first['image']}, σ = {first['sigma']}: estimated vs true MSE over λ",
                        list(first["grid"].values())[0],
                        {"true MSE": first["result"]["true_mse"],
@@ -396,7 +397,9 @@ def main(argv=None):
     ap.add_argument("--images", default=",".join(IMAGES))
     ap.add_argument("--size", type=int, default=128, help="crop side (default 128)")
     ap.add_argument("--sigmas", default="0.05,0.1,0.2")
-    ap.add_argument("--methods", default=",".join(DENOISE), help="denoise: methods")
+    ap.add_argument("--methods", default="tv,l0-smoothing,region-fusion",
+                    help=f"denoise: methods among {', '.join(DENOISE)}")
+    ap.add_argument("--tag", default="", help="suffix of the result files (selection_<case><tag>)")
     ap.add_argument("--deblur-methods", default=",".join(DEBLUR))
     ap.add_argument("--deblur-sigma", type=float, default=0.01)
     ap.add_argument("--crops", default=",".join(STOP_CROPS), help="stopping: crops")
@@ -412,7 +415,7 @@ def main(argv=None):
     fig, md = CASES[args.case](args, data_dir, env)
     fig.update({"benchmark": f"selection_{args.case}", "environment": env, "command": " ".join(sys.argv),
                 "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": _commit()})
-    C.write_results(f"selection_{args.case}", fig, md, args.out)
+    C.write_results(f"selection_{args.case}{args.tag}", fig, md, args.out)
 
 
 def _commit():
