@@ -145,25 +145,6 @@ class _Perturbed(Criterion):
         return [problem.replace(y=y + eps * b)], data
 
 
-@dataclasses.dataclass(frozen=True)
-class SURE(_Perturbed):
-    """Monte-Carlo SURE for denoising with known σ (module docstring)."""
-
-    name = "sure"
-
-    def check(self, problem):
-        if not isinstance(problem, Denoise):
-            raise ValueError(f"criterion 'sure' (Monte-Carlo SURE) applies to Denoise with known sigma and to a "
-                             f"circular Deblur (projected GSURE), not to {type(problem).__name__}")
-        super().check(problem)
-
-    def score(self, problem, base, outs, data):
-        y, sigma2 = problem.y, data["sigma"] ** 2
-        n = y.size
-        div = _sum(data["b"] * (outs[0] - base)) / data["eps"]
-        return _sum(jnp.square(y - base)) / n - sigma2 + 2.0 * sigma2 * div / n
-
-
 def _pinv_symbols(problem, threshold):
     """``(G, P)``: the DFT symbols of ``A⁺`` and ``P = A⁺A`` for a circular blur (kept: ``|Ĥ|² > t·max|Ĥ|²``)."""
     otf = kernel_otf(problem.kernel.astype(problem.y.dtype), problem.y.shape)
@@ -220,6 +201,19 @@ class PredictedSURE(_Perturbed):
         m = y.size
         div = _sum(data["b"] * problem.forward(outs[0] - base)) / data["eps"]
         return _sum(jnp.square(y - problem.forward(base))) / m - sigma2 + 2.0 * sigma2 * div / m
+
+
+@dataclasses.dataclass(frozen=True)
+class SURE(PredictedSURE):
+    """Monte-Carlo SURE for denoising with known σ (module docstring): predicted SURE with ``A = I``."""
+
+    name = "sure"
+
+    def check(self, problem):
+        if not isinstance(problem, Denoise):
+            raise ValueError(f"criterion 'sure' (Monte-Carlo SURE) applies to Denoise with known sigma and to a "
+                             f"circular Deblur (projected GSURE), not to {type(problem).__name__}")
+        _Perturbed.check(self, problem)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -230,6 +230,7 @@ def test_bad_checkpoints_give_clear_errors(tmp_path, tiny_params):
 
 
 # ------------------------------------------------------------------------------------------------ shipped critic
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_the_shipped_critic_ranks_noise_levels_on_a_held_out_image():
     assert SHIPPED.is_file()
     critic = shipped_critic()

@@ -174,6 +174,7 @@ def test_smooth_tv_and_weight_norms():
     assert float(l1) == 3.0 and float(l2) == 2.5  # kernels only: biases and BatchNorm are not weights
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_weight_penalties_shrink_the_weights(crop32):
     p = problems.Denoise(crop32[1])
     norms = {}
@@ -200,6 +201,7 @@ def test_dip_denoises_a_real_crop_and_records_selection_and_trajectory(crop32):
         assert r.num_iters == stop - 9 + 60  # the valley is 9 iterations before the kept average
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_dropout_network_runs_and_its_image_is_deterministic(crop32):
     net = nets.Autoencoder(channels_down=(8, 8), channels_up=(8, 8), channels_skip=(0, 0), p_keep=0.5)
     m = small(net=net, stopping="none", ema=0.0)
@@ -211,6 +213,7 @@ def test_dropout_network_runs_and_its_image_is_deterministic(crop32):
     assert not np.allclose(det, net.apply(params, r.state["z"], rngs={"dropout": KEY})[0])
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_dip_runs_on_inpainting_deblurring_and_compressive_sensing(crop32):
     clean = crop32[0]
     mask = data.random_mask(jax.random.key(3), (32, 32, 1), 0.5) * jnp.ones((1, 1, 3))
@@ -236,6 +239,7 @@ def test_wiener_dip_fits_the_wiener_image(crop32):
     assert methods.get("wiener-dip").lr == 1e-4  # paper 002's learning rate is the default
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_dip_prior_fits_its_input_warm_started_inside_pnp(crop32):
     prior = DIPPrior(lr=0.02, num_inner=15, net=SMALL, input_depth=4)
     v = crop32[0]
@@ -252,6 +256,7 @@ def test_dip_prior_fits_its_input_warm_started_inside_pnp(crop32):
     assert np.isfinite(r.history["psnr"]).all() and r.history["psnr"][-1] > 15
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_sweep_over_lr_and_reg_noise_with_two_keys_is_one_compiled_call(crop32):
     clean, noisy = crop32
     key = jax.random.key(0)  # threefry: rbg draws differ under vmap, so a swept run would not equal its solve

@@ -151,6 +151,7 @@ def crop32():
     return clean
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_inpainting_with_a_forward_operator_fills_the_missing_pixels(crop32):
     """Beyond the paper: ‖A g − y‖² with a 50 % pixel mask; the missing pixels come from the network."""
     mask = data.random_mask(jax.random.key(3), crop32.shape[:2] + (1,), 0.5)

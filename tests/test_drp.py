@@ -70,6 +70,7 @@ def test_only_the_seed_and_batchnorm_change(crop, name):
     check_only_seed_and_bn_moved(method, problem)
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_the_weights_variant_moves_the_convolutions(crop):
     """The control: ``trains="weights"`` (DIP's training of the same net) does change the convolutions."""
     method = methods.get("drp", trains="weights", lr=0.01, **SMALL)
@@ -118,6 +119,7 @@ def test_presets_follow_the_code():
     assert z.shape == (1, 2, 2, 128) and float(z.min()) >= 0.0 and float(z.max()) < 0.1
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_tv_grid_under_vmap_matches_single_solves(crop):
     """λ is a pytree leaf: a λ grid is one vmapped call and equals single solves.  Adam divides each gradient entry
     by its own magnitude, so float-level differences between batched and single convolutions in near-zero

@@ -287,6 +287,7 @@ def real32():
     return np.asarray(data.sample_image("chelsea", size=32))
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_video_inpainting_runs_and_returns_a_video(real32):
     video = jnp.stack([jnp.roll(jnp.asarray(real32), t, axis=1) for t in range(4)])  # 4 RGB frames, a pan
     mask = jnp.stack([data.random_mask(jax.random.key(t), (32, 32), 0.3) for t in range(4)])
@@ -358,6 +359,7 @@ def test_lam_t_grid_is_one_compiled_call_and_a_point_equals_its_solve(real32):
     assert_own_grid_point(s.images[5], r.image, [s.images[3], s.images[1]])
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)
 def test_es_wmv_selection_is_available_and_reports_the_iterate(real32):
     noisy = data.add_gaussian_noise(jax.random.key(3), jnp.asarray(real32), 0.1)
     m = methods.get("ngr-denoise", stopping="es-wmv", window=5, patience=3, **SMALL)
