@@ -113,13 +113,13 @@ class Criterion:
     name = ""
 
     def check(self, problem) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement check")
 
     def companions(self, problem, key):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement companions")
 
     def score(self, problem, base, outs, data):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement score")
 
 
 @dataclasses.dataclass(frozen=True)

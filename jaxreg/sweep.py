@@ -183,8 +183,7 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
         key = jax.random.split(key, int(num_seeds))
         levels.append("seed")
     if isinstance(problem, (list, tuple)):
-        problem = _stack(list(problem)) if plan is None else jax.tree_util.tree_map(lambda *xs: jnp.stack(xs),
-                                                                                    *problem)
+        problem = _stack(list(problem))
         reference = None if reference is None else jnp.stack(reference)
         levels.append("image")
 
