@@ -124,7 +124,7 @@ def run_deep(name, problem, ref, args, beta):
     return {"psnr": float(metrics.psnr(r.image, ref, data_range=1.0)),
             "ssim": float(metrics.ssim(r.image, ref, data_range=1.0)),
             "oracle": float(np.nanmax(trace)), "oracle_iter": int(np.nanargmax(trace)) + 1, "iters": int(n),
-            "kept_iter": int(r.history["stop_iteration"][n - 1]) if "stop_iteration" in r.history else int(n),
+            "kept_iter": int(r.history["selected_iteration"][n - 1]) if "selected_iteration" in r.history else int(n),
             "compile_s": r.timings["compile_s"], "run_s": r.timings["run_s"]}
 
 

@@ -69,7 +69,7 @@ def crop(img, args):
 def run_dip(problem, method, clean, args):
     """Solve with ES-WMV; returns (psnr at the stopping point, oracle psnr, stop iteration, iterations, timings)."""
     r = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=args.iters, reference=clean)
-    stop = int(r.history["stop_iteration"][r.num_iters - 1])
+    stop = int(r.history["selected_iteration"][r.num_iters - 1])
     oracle = np.nanmax(r.history["psnr_iterate"])
     return {"psnr": psnr(r.image, clean), "oracle": float(oracle), "oracle_iter": int(np.nanargmax(r.history["psnr_iterate"])) + 1,
             "stop_iter": stop, "iters": r.num_iters, "status": r.status.name, "compile_s": r.timings["compile_s"],

@@ -45,7 +45,7 @@ def summary(images, history, num_iters, g, clean):
     return {"psnr": float(metrics.psnr(images[g], clean, data_range=1.0)),
             "oracle": float(np.nanmax(history["psnr_iterate"][g, :n])),
             "oracle_iter": int(np.nanargmax(history["psnr_iterate"][g, :n])) + 1,
-            "kept_iter": int(history["stop_iteration"][g, n - 1]), "iters": n}
+            "kept_iter": int(history["selected_iteration"][g, n - 1]), "iters": n}
 
 
 def main(argv=None):

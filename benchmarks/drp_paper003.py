@@ -140,7 +140,7 @@ def cmd_denoise(args, root):
             row = {"image": name, "input_psnr": float(metrics.psnr(y, ref, data_range=1.0)), "dip": dip_row,
                    "drp": drp_row, "dip_es_psnr": float(metrics.psnr(dip_res.image, ref, data_range=1.0)),
                    "dip_es_iters": int(dip_res.num_iters),
-                   "dip_es_selected": int(np.asarray(dip_res.history["stop_iteration"])[-1])}
+                   "dip_es_selected": int(np.asarray(dip_res.history["selected_iteration"])[-1])}
             traj = np.asarray(drp_row["trajectory"])
             for key, target, dip_time in (("best", dip_row["best_psnr"], dip_row["tau_s"] * dip_row["best_iter"]),
                                           ("es", row["dip_es_psnr"], dip_row["tau_s"] * row["dip_es_iters"])):
@@ -151,7 +151,7 @@ def cmd_denoise(args, root):
         if "drp_es" not in row:  # DRP stopped without the reference, by the same rule as DIP (ES-WMV, defaults)
             res = jaxreg.solve(problem, drp.preset("denoising", stopping="es-wmv"), key=KEY, num_iters=args.drp_iters)
             row["drp_es"] = {"psnr": float(metrics.psnr(res.image, ref, data_range=1.0)),
-                             "selected": int(np.asarray(res.history["stop_iteration"])[-1]),
+                             "selected": int(np.asarray(res.history["selected_iteration"])[-1]),
                              "iters": int(res.num_iters), "seconds": row["drp"]["tau_s"] * int(res.num_iters)}
         rows.append(row)
         print(name, {k: row[k] for k in ("best", "es", "drp_es")}, flush=True)

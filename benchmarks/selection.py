@@ -347,7 +347,7 @@ def case_stopping(args, data_dir, env):
             traj = np.asarray(h["psnr_iterate"])
             oracle_i = int(np.nanargmax(traj))
             sure_i, sure_stop = stop_at(np.asarray(h["sure"]), args.patience)
-            es_kept, es_run = es_wmv_stop(np.asarray(h["variance"]), np.asarray(h["stop_iteration"]), 1000)
+            es_kept, es_run = es_wmv_stop(np.asarray(h["es-wmv"]), np.asarray(h["selected_iteration"]), 1000)
             # cost: the same method for 100 iterations with and without the paired run
             plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
                                  progress=False)

@@ -67,19 +67,25 @@ def _base(tree):
     return jax.tree_util.tree_map(lambda a: a[0], tree)
 
 
+def _pushed(m, state):
+    """What ES-WMV's window holds: the method's raw iterate, or its output when that is the iterate."""
+    it = m.iterate(state)
+    return m.output(state) if it is None else it
+
+
 def init_one(method, params, key, problem, *, plan=None):
-    """Initial carry of one run (with a plan: the base run and its companions, all from the same key)."""
+    """Initial carry of one run (with a plan that records criteria: the base run and its companions, all from
+    the same key, on a leading axis)."""
     m = _with(method, params)
     carry = {"iteration": jnp.asarray(0, jnp.int32), "status": jnp.asarray(RUNNING, jnp.int32)}
-    if plan is None:
+    if plan is None or not plan.grouped:
         carry["state"] = m.init(key, problem)
-        return carry
-    group = problem["group"]
-    carry["state"] = _group_apply(plan, lambda p: m.init(key, p), group)
-    if plan.select is not None:
-        image = m.output(_base(carry["state"]))
-        carry["select"] = {"image": image, "value": jnp.asarray(jnp.inf, image.dtype),
-                           "iteration": jnp.asarray(0, jnp.int32), "wait": jnp.asarray(0, jnp.int32)}
+        base = carry["state"]
+    else:
+        carry["state"] = _group_apply(plan, lambda p: m.init(key, p), problem["group"])
+        base = _base(carry["state"])
+    if plan is not None and plan.select is not None:
+        carry["select"] = plan.select_init(m.output(base), _pushed(m, base))
     return carry
 
 
@@ -96,12 +102,14 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
               plan=None):
     """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records.
 
-    With a :class:`jaxreg.selection.Plan` the state holds the base run and its companion runs on a leading axis
-    (stepped together); the criteria are recorded every iteration, and ``plan.select`` keeps the base output
-    with the lowest estimate (stopping after ``plan.patience`` iterations without improvement).
+    With a :class:`jaxreg.selection.Plan` that records criteria, the state holds the base run and its companion
+    runs on a leading axis (stepped together) and the criteria are recorded every iteration; ``plan.select``
+    (a criterion or ES-WMV: the one stopping-and-selection component of every method) keeps a base output and
+    stops the run.
     """
     m = _with(method, params)
-    if plan is None:
+    grouped = plan is not None and plan.grouped
+    if not grouped:
         base_problem, group, data = problem, None, None
     else:
         group, data = problem["group"], problem["data"]
@@ -111,7 +119,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         return jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, old)
 
     def advance(state, iteration):
-        if plan is None:
+        if not grouped:
             new = cast(m.step(state, problem), state)
             base_new, base_old = new, state
             finite = _all_finite(m.output(new))
@@ -135,35 +143,29 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
         iteration = c["iteration"] + accepted.astype(jnp.int32)
         new_c = {"state": state, "iteration": iteration, "status": status}
-        base_state = state if plan is None else _base(state)
+        base_state = _base(state) if grouped else state
         record = dict(m.diagnostics(base_state, base_problem))
         current = m.output(base_state)
         selected = None
-        if plan is not None:
-            # the criteria score the trajectory: the iterate when the method selects its own output (ES-WMV)
-            def trajectory_of(s):
-                it = m.iterate(s)
-                return m.output(s) if it is None else it
-
-            values = plan.scores(base_problem, _group_apply(plan, trajectory_of, state), data)
+        values = {}
+        if grouped:
+            values = plan.scores(base_problem, _group_apply(plan, m.output, state), data)
             record.update(values)
-            if plan.select is not None:
-                sel, value = c["select"], values[plan.select]
-                better = accepted & (value < sel["value"])
-                wait = jnp.where(better, 0, sel["wait"] + accepted.astype(jnp.int32))
-                new_c["select"] = {"image": jnp.where(better, current, sel["image"]),
-                                   "value": jnp.where(better, value, sel["value"]),
-                                   "iteration": jnp.where(better, iteration, sel["iteration"]), "wait": wait}
-                record["selected_iteration"] = new_c["select"]["iteration"]
-                stop = accepted & (status == RUNNING) & (wait >= plan.patience)
-                new_c["status"] = jnp.where(stop, jnp.asarray(Status.CONVERGED, jnp.int32), status)
-                selected = new_c["select"]["image"]
+        if plan is not None and plan.select is not None:
+            sel, value, stop = plan.select_update(c["select"], accepted=accepted, iteration=iteration,
+                                                  output=current, iterate=_pushed(m, base_state), values=values,
+                                                  delay=m.stopping_delay())
+            new_c["select"] = sel
+            record[plan.select] = value
+            record["selected_iteration"] = sel["iteration"]
+            stop = stop & (status == RUNNING)
+            new_c["status"] = jnp.where(stop, jnp.asarray(Status.CONVERGED, jnp.int32), status)
+            selected = sel["output"]
         if metric_names:
             shown = current if selected is None else selected
             record.update(_metric_values(shown, reference, metric_names, data_range))
-            trajectory = m.iterate(base_state) if selected is None else current
-            if trajectory is not None:  # early stopping: the trajectory beside the selected image
-                values = _metric_values(trajectory, reference, metric_names, data_range)
+            if selected is not None:  # a stopping rule selects: the trajectory beside the kept image
+                values = _metric_values(current, reference, metric_names, data_range)
                 record.update({f"{k}_iterate": v for k, v in values.items()})
         return new_c, record
 
@@ -268,7 +270,8 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
         progress, shard=None, label="jaxreg", plan=None, image_shape=None):
     """Initialise and iterate (batched over ``levels``); returns a dict of host/device results.
 
-    With a ``plan`` (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}`` from ``plan.build``.
+    With a ``plan`` that records criteria (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}``
+    from ``plan.build``.
     """
     metric_names = ()
     if reference is not None:

@@ -12,6 +12,7 @@ decode with Pillow on the host and are not jit-able.
 
 from __future__ import annotations
 
+import functools
 import io
 import operator
 
@@ -270,12 +271,21 @@ def mixed_noise(key, cube, *, sigma_range=(0.1, 0.4), impulse=0.1, band_fraction
     h, w, b = x.shape
     if not 0 <= int(lines) <= w:
         raise ValueError(f"lines must be in [0, {w}] (the image width), got {lines!r}")
+    n_bands = int(round(float(band_fraction) * b))
+    return _mixed_noise(key, x, jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32),
+                        jnp.asarray(float(sigma_scale), jnp.float32), jnp.asarray(float(impulse), jnp.float32),
+                        lines=int(lines), n_bands=n_bands)
+
+
+@functools.partial(jax.jit, static_argnames=("lines", "n_bands"))
+def _mixed_noise(key, x, lo, hi, sigma_scale, impulse, *, lines, n_bands):
+    """The traced part of :func:`mixed_noise` (one compiled program per shape, ``lines`` and band count)."""
+    h, w, b = x.shape
     k_sig, k_noise, k_imp, k_salt, k_sb, k_db, k_pos, k_shift = jax.random.split(key, 8)
-    sigma = jax.random.uniform(k_sig, (b,), minval=lo, maxval=hi) * sigma_scale
+    sigma = (jax.random.uniform(k_sig, (b,), minval=lo, maxval=hi) * sigma_scale).astype(x.dtype)
     y = x + sigma * jax.random.normal(k_noise, x.shape, x.dtype)
     hit = jax.random.uniform(k_imp, x.shape) < impulse
     y = jnp.where(hit, jax.random.bernoulli(k_salt, 0.5, x.shape).astype(x.dtype), y)
-    n_bands = int(round(float(band_fraction) * b))
 
     def column_mask(k):  # (b, w): `lines` random columns per band
         order = jnp.argsort(jax.random.uniform(k, (b, w)), axis=1)

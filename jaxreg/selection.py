@@ -341,12 +341,22 @@ def criterion(spec, problem=None) -> Criterion:
 # ------------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """Criteria to record, and the one that selects and stops (``select``, with ``patience``).
+    """What the driver records and how it selects: the one stopping-and-selection component of every method.
 
-    ``names`` are the history keys (the spec names); ``group_mode`` says how the base run and its companions
-    advance: ``"vmap"`` (one batched step; classical methods) or ``"map"`` (``lax.map``, one after the other in
-    the same compiled program; methods whose state holds network weights, where a batch of different weights
-    becomes a grouped convolution that XLA:CPU runs slowly).
+    ``criteria`` (history keys ``names``) are recorded every iteration.  ``select`` is the rule that keeps an
+    output and stops the run, whichever method runs:
+
+    * a criterion name: keep the output with the lowest estimate seen so far; stop (``CONVERGED``) after
+      ``patience`` iterations without a new minimum;
+    * ``"es-wmv"``: the windowed moving variance of the method's iterates over ``window`` iterations
+      (:mod:`jaxreg.methods.early_stopping`), recorded as ``history["es-wmv"]``; keep the output ``delay``
+      iterations after the variance's minimum (``delay`` comes from the method: the mean delay of its average);
+      stop after ``patience`` iterations without a new minimum.
+
+    ``group_mode`` says how the base run and its companions advance: ``"vmap"`` (one batched step; classical
+    methods) or ``"map"`` (``lax.map``, one after the other in the same compiled program; methods whose state
+    holds network weights, where a batch of different weights becomes a grouped convolution that XLA:CPU runs
+    slowly).
     """
 
     criteria: tuple
@@ -354,6 +364,12 @@ class Plan:
     select: str | None = None
     patience: int = 0
     group_mode: str = "vmap"
+    window: int = 0
+
+    @property
+    def grouped(self) -> bool:
+        """Whether companion runs are stepped beside the base run (some criterion is recorded)."""
+        return bool(self.criteria)
 
     @property
     def sizes(self):
@@ -378,6 +394,37 @@ class Plan:
             start += size
         return out
 
+    # -- the selection rule (traced) ------------------------------------------------------------------------
+    def select_init(self, output, iterate):
+        """Selection state before the first iteration: the kept image is the initial ``output``."""
+        if self.select == "es-wmv":
+            from .methods import early_stopping as es
+            rule = es.stopping_init("es-wmv", iterate, self.window)
+            rule["image"] = output
+        else:
+            rule = {"image": output, "value": jnp.asarray(jnp.inf, output.dtype), "iteration": jnp.asarray(0, jnp.int32),
+                    "wait": jnp.asarray(0, jnp.int32)}
+        return {"rule": rule, "output": output, "iteration": jnp.asarray(0, jnp.int32)}
+
+    def select_update(self, sel, *, accepted, iteration, output, iterate, values, delay):
+        """``(state, value, stop)`` after an iteration: ``output`` is the method's output this iteration,
+        ``iterate`` what ES-WMV's window holds (the raw iterate), ``values`` the criteria's estimates,
+        ``iteration`` the 1-based count of accepted iterations; nothing changes when ``accepted`` is False."""
+        if self.select == "es-wmv":
+            from .methods import early_stopping as es
+            rule = jax.lax.cond(accepted, lambda r: es.stopping_update("es-wmv", r, iterate, output, delay),
+                                lambda r: r, sel["rule"])
+            kept = es.stopping_output(rule, output)
+            return ({"rule": rule, "output": kept, "iteration": es.selected_iteration(rule)}, rule["var"],
+                    accepted & es.stopping_stop(rule, self.patience))
+        rule, value = sel["rule"], values[self.select]
+        better = accepted & (value < rule["value"])
+        wait = jnp.where(better, 0, rule["wait"] + accepted.astype(jnp.int32))
+        rule = {"image": jnp.where(better, output, rule["image"]), "value": jnp.where(better, value, rule["value"]),
+                "iteration": jnp.where(better, iteration, rule["iteration"]), "wait": wait}
+        return ({"rule": rule, "output": rule["image"], "iteration": rule["iteration"]}, value,
+                accepted & (wait >= self.patience))
+
 
 def probe_key(key):
     """The key of the criteria's probes and splits, derived from the run's key (drawn once per call and
@@ -386,7 +433,8 @@ def probe_key(key):
 
 
 def make_plan(problem, method, criteria=(), patience=None):
-    """The :class:`Plan` for ``criteria`` plus the method's criterion ``stopping`` rule, or None; eager checks."""
+    """The :class:`Plan` for ``criteria`` plus the method's ``stopping`` rule (a criterion name or
+    ``"es-wmv"``), or None when there is nothing to record or select; eager checks."""
     if isinstance(criteria, (str, Criterion)):
         criteria = (criteria,)
     if not isinstance(criteria, (tuple, list)):
@@ -394,14 +442,14 @@ def make_plan(problem, method, criteria=(), patience=None):
     problems = problem if isinstance(problem, (list, tuple)) else [problem]
     specs = list(criteria)
     select = getattr(method, "stopping", None)
-    select = select if select in CRITERIA else None
+    select = select if select in CRITERIA + ("es-wmv",) else None
     names = [c if isinstance(c, str) else c.name for c in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"criteria are repeated: {names}")
-    if select is not None and select not in names:
+    if select in CRITERIA and select not in names:
         specs.append(select)
         names.append(select)
-    if not specs:
+    if not specs and select is None:
         return None
     built = [criterion(s, problems[0]) for s in specs]
     for p in problems:
@@ -412,7 +460,8 @@ def make_plan(problem, method, criteria=(), patience=None):
         if patience < 1:
             raise ValueError(f"{method.name}: patience must be >= 1, got {patience}")
     mode = "map" if _has_network(method) else "vmap"
-    return Plan(tuple(built), tuple(names), select, int(patience or 0), mode)
+    window = int(getattr(method, "window", 0)) if select == "es-wmv" else 0
+    return Plan(tuple(built), tuple(names), select, int(patience or 0), mode, window)
 
 
 def _has_network(method) -> bool:

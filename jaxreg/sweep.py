@@ -169,7 +169,7 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
 
     plan = make_plan(problem, method, criteria)
     image_shape = (problem[0] if isinstance(problem, (list, tuple)) else problem).image_shape
-    if plan is not None:
+    if plan is not None and plan.grouped:
         pkey = probe_key(key)
         if isinstance(problem, (list, tuple)):
             problem = [_grouped(plan, p, pkey) for p in problem]
@@ -193,10 +193,10 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
                       label=f"{method.name} sweep ({num_points} points)", plan=plan, image_shape=image_shape)
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
-    if plan is not None:  # the base runs (the companions sit on the axis after the batch levels)
+    if plan is not None and plan.grouped:  # the base runs (the companions sit on the axis after the batch levels)
         state = jax.tree_util.tree_map(lambda a: a[(slice(None),) * len(levels) + (0,)], state)
     if plan is not None and plan.select:
-        images = trim(out["carry"]["select"]["image"])
+        images = trim(out["carry"]["select"]["output"])
     else:
         images = _output_batched(method, {k: trim(v) for k, v in params.items()}, state, len(levels))
     return SweepResult(images=images, params={k: np.asarray(v) for k, v in points.items()},

@@ -60,8 +60,10 @@ def test_gradient_penalty_matches_finite_differences():
         z = np.asarray(interpolate(clean, noisy, alpha))
         h, fd_norms = 1e-6, []
         for j in range(z.shape[0]):
+            score_j = jax.jit(lambda v: apply(params, v[None]).mean())  # compiled once, not op by op
+
             def score(v):
-                return float(apply(params, jnp.asarray(v)[None]).mean())
+                return float(score_j(jnp.asarray(v)))
             grad = np.zeros(z[j].size)
             for i in range(z[j].size):
                 e = np.zeros(z[j].size)

@@ -137,11 +137,11 @@ def test_fallback_restores_the_checkpoint_only_at_checks_and_only_on_a_drop(one_
     moved = lambda a, b: any(not np.allclose(u, v) for u, v in  # noqa: E731
                              zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
     # a check (t = 3) after the PSNR fell from 100 dB: the checkpoint comes back
-    s = dict(state, t=jnp.asarray(2, jnp.int32), check_psnr=jnp.asarray(100.0))
+    s = dict(state, t=jnp.asarray(2, jnp.int32), check_psnr=jnp.asarray(100.0, jnp.float32))
     out = step(s, p)
     assert int(out["fallbacks"]) == 1 and not moved(out["params"], s["check_params"])
     # not a check (t = 2; the official notebook's inverted test would fire here): no fall-back
-    s = dict(state, t=jnp.asarray(1, jnp.int32), check_psnr=jnp.asarray(100.0))
+    s = dict(state, t=jnp.asarray(1, jnp.int32), check_psnr=jnp.asarray(100.0, jnp.float32))
     out = step(s, p)
     assert int(out["fallbacks"]) == 0 and moved(out["params"], s["params"])
     # a check without a drop: the new parameters become the checkpoint
@@ -192,8 +192,8 @@ def test_dip_denoises_a_real_crop_and_records_selection_and_trajectory(crop32):
     m = small(window=20, patience=60, ema=0.9)  # average delay 9 iterations
     r = jaxreg.solve(problems.Denoise(noisy), m, key=KEY, num_iters=400, reference=clean)
     noisy_psnr = float(metrics.psnr(noisy, clean, data_range=1.0))
-    assert {"psnr", "psnr_iterate", "variance", "stop_iteration", "loss"} <= set(r.history)
-    stop = int(r.history["stop_iteration"][r.num_iters - 1])
+    assert {"psnr", "psnr_iterate", "es-wmv", "selected_iteration", "loss"} <= set(r.history)
+    stop = int(r.history["selected_iteration"][r.num_iters - 1])
     np.testing.assert_allclose(float(metrics.psnr(r.image, clean, data_range=1.0)),
                                r.history["psnr_iterate"][stop - 1], atol=1e-3)  # output = image at the stop
     assert float(metrics.psnr(r.image, clean, data_range=1.0)) > noisy_psnr + 3
@@ -304,7 +304,7 @@ def test_official_dip_stops_without_reference_near_the_oracle_and_dip_tv_is_not_
         n = int(s.num_iters[g])
         out[name] = {"psnr": float(metrics.psnr(s.images[g], clean, data_range=1.0)),
                      "oracle": float(np.nanmax(s.history["psnr_iterate"][g, :n])),
-                     "stop": int(s.history["stop_iteration"][g, n - 1]), "iters": n}
+                     "stop": int(s.history["selected_iteration"][g, n - 1]), "iters": n}
     print("noisy", round(noisy_psnr, 2), out)
     dip = out["dip"]
     assert dip["psnr"] >= noisy_psnr + 6.0, out

@@ -168,6 +168,70 @@ class Landweber(Method):
         return state["x"]
 
 
+@pytree_dataclass
+class Settling(Method):
+    """A toy whose raw iterates ``x_t = (t − 40.3)² · rate · pattern`` move fast, settle near ``t = 40`` and move
+    again, with an exponential average ``a`` as its output (as DIP): ES-WMV through the driver, no network."""
+
+    name = "settling-test"
+    rate: float = 1e-3
+    ema: float = 0.8
+    stopping: str = static(default="none")
+    window: int = static(default=6)
+    patience: int = static(default=15)
+
+    def init(self, key, problem):
+        x = jnp.zeros_like(problem.y)
+        return {"t": jnp.asarray(0, jnp.int32), "x": x, "avg": x}
+
+    def step(self, state, problem):
+        t = state["t"] + 1
+        x = jnp.square(t - 40.3).astype(problem.y.dtype) * self.rate * problem.y
+        return {"t": t, "x": x, "avg": self.ema * state["avg"] + (1.0 - self.ema) * x}
+
+    def output(self, state):
+        return state["avg"]
+
+    def iterate(self, state):
+        return state["x"]
+
+    def stopping_delay(self):
+        return jnp.round(self.ema / (1.0 - self.ema)).astype(jnp.int32)
+
+
+def test_es_wmv_is_the_drivers_rule_for_any_method():
+    """ES-WMV runs in the driver's one stopping component: a toy method with an average gets the variance of
+    its raw iterates, the average ``delay`` iterations after the valley, and the stop after ``patience``."""
+    y = jnp.asarray(np.linspace(0.1, 0.9, 4 * 4 * 3, dtype=np.float32).reshape(4, 4, 3))
+    p = problems.Denoise(y)
+    m = Settling(stopping="es-wmv")
+    r = jaxreg.solve(p, m, key=KEY, num_iters=200, reference=y)
+    # the reference: the raw and averaged iterates, replayed in float64
+    t = np.arange(1, 201, dtype=np.float64)
+    xs = (t - 40.3)[:, None] ** 2 * 1e-3 * np.asarray(y, np.float64).ravel()[None]
+    var = np.full(200, np.inf)
+    for i in range(m.window - 1, 200):
+        w = xs[i - m.window + 1:i + 1]
+        var[i] = np.sum((w - w.mean(0)) ** 2) / m.window
+    valley = int(np.argmin(var))  # 0-based
+    delay = 4  # round(0.8 / 0.2)
+    stop = valley + m.patience + 1  # iterations run
+    assert r.status == jaxreg.Status.CONVERGED and r.num_iters == stop
+    # float32 variance of values ~ (t − 40)² · 1e-3: relative error a few eps per term
+    np.testing.assert_allclose(r.history["es-wmv"][m.window - 1:stop], var[m.window - 1:stop], rtol=1e-4)
+    assert int(r.history["selected_iteration"][-1]) == valley + delay + 1
+    avg = np.zeros(xs.shape[1])
+    for i in range(valley + delay + 1):
+        avg = 0.8 * avg + 0.2 * xs[i]
+    np.testing.assert_allclose(np.asarray(r.image).ravel(), avg, rtol=1e-4, atol=1e-6)
+    # the trajectory beside the kept image, and one compiled sweep selecting per grid point
+    assert "psnr_iterate" in r.history
+    s = jaxreg.sweep(p, m, {"ema": [0.8, 0.0]}, key=KEY, num_iters=200)
+    assert int(s.history["selected_iteration"][0, stop - 1]) == valley + delay + 1
+    assert int(s.history["selected_iteration"][1, stop - 1]) == valley + 1  # no average: no delay
+    np.testing.assert_allclose(np.asarray(s.images[1]).ravel(), xs[valley], rtol=1e-4, atol=1e-6)
+
+
 def test_stopping_by_sure_keeps_the_lowest_estimate_and_stops_after_patience():
     clean, sigma, tau = crop(size=32), 0.2, 0.05
     y = noisy(clean, sigma, 7)

@@ -49,9 +49,14 @@ class Method(Pytree):
         raise NotImplementedError(f"{type(self).__name__} must implement output")
 
     def iterate(self, state):
-        """The current iterate when ``output`` returns something else (an early-stopping selection);
-        with a reference, ``solve`` then also records ``psnr_iterate``/``ssim_iterate``.  None by default."""
+        """The raw iterate when ``output`` is something else (DIP outputs an exponential average of its
+        iterates): what the ES-WMV stopping rule's window holds.  None (the output is the iterate) by default."""
         return None
+
+    def stopping_delay(self):
+        """Iterations between the minimum of the ES-WMV variance and the output that represents it (the mean
+        delay of the method's average); 0 by default."""
+        return jnp.asarray(0, jnp.int32)
 
     def diagnostics(self, state, problem) -> dict:
         """Scalars recorded every iteration (e.g. ``{"objective": ...}``); none by default."""

@@ -53,8 +53,7 @@ from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
 from ..regularizers.tv import gradient, shrink
 from .deep_prior import NetworkMethod, has_dropout
-from .early_stopping import (check_stopping, selected_iteration, stopping_init, stopping_output, stopping_stop,
-                             stopping_update)
+from .early_stopping import check_stopping
 from .registry import register
 from .wiener import REGULARISERS, wiener_deconvolve
 
@@ -142,8 +141,6 @@ class DIP(NetworkMethod):
                  "check_params": params, "check_z": z, "check_psnr": jnp.asarray(-jnp.inf, x.dtype),
                  "fallbacks": jnp.asarray(0, jnp.int32)}
         state.update(self.extra_state(x, problem))
-        if self.stopping == "es-wmv":
-            state["es"] = stopping_init(self.stopping, x, self.window)
         return state
 
     def step(self, state, problem):
@@ -184,8 +181,6 @@ class DIP(NetworkMethod):
                    check_psnr=jnp.where(keep, psnr_y, state["check_psnr"]),
                    fallbacks=state["fallbacks"] + fall.astype(jnp.int32))
         new.update(self.extra_update(state, x))
-        if self.stopping == "es-wmv":
-            new["es"] = stopping_update(self.stopping, state["es"], x, avg, self.ema_delay())
         return new
 
     def ema_delay(self):
@@ -193,22 +188,17 @@ class DIP(NetworkMethod):
         ema = jnp.asarray(self.ema, jnp.float32)
         return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
 
+    def stopping_delay(self):
+        return self.ema_delay()
+
     def output(self, state):
-        return stopping_output(state["es"], state["avg"]) if self.stopping == "es-wmv" else state["avg"]
+        return state["avg"]
 
     def iterate(self, state):
-        return state["avg"] if self.stopping == "es-wmv" else None
+        return state["x"]
 
     def diagnostics(self, state, problem):
-        out = {"loss": state["loss"], "fallbacks": state["fallbacks"]}
-        if self.stopping == "es-wmv":
-            out.update(variance=state["es"]["var"], stop_iteration=selected_iteration(state["es"]))
-        return out
-
-    def converged(self, state, problem):
-        if self.stopping == "es-wmv":
-            return stopping_stop(state["es"], self.patience)
-        return jnp.asarray(False)
+        return {"loss": state["loss"], "fallbacks": state["fallbacks"]}
 
 
 @register

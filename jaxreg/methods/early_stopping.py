@@ -19,9 +19,13 @@ below the best average of the run, the delayed one 0.03–0.35 dB (docs/dip.md).
 capture, the latest average is kept.
 
 Rules (``STOPPING_RULES``): ``"es-wmv"``; ``"none"`` (no early stopping); and the no-reference error
-estimates of :mod:`jaxreg.selection` (``"sure"``, ``"gsure"``, ``"psure"``, ``"holdout"``, ``"j-invariance"``):
-with one of these the method itself runs as with ``"none"`` and the driver keeps the output with the lowest
-estimate, stopping after ``patience`` iterations without improvement.
+estimates of :mod:`jaxreg.selection` (``"sure"``, ``"gsure"``, ``"psure"``, ``"holdout"``, ``"j-invariance"``),
+with which the output with the lowest estimate is kept.  Every rule is applied by one component, the driver's
+:class:`jaxreg.selection.Plan`, for every method: a method only says what it outputs (``output``), what its
+raw iterate is (``iterate``, e.g. DIP's network output beside its averaged output) and the delay of its average
+(``stopping_delay``).  The functions below are ES-WMV's state and update, which the plan calls; the driver
+records ``history["es-wmv"]`` (the windowed variance, ``inf`` until the window is full) and
+``history["selected_iteration"]``.
 """
 
 from __future__ import annotations

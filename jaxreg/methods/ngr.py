@@ -71,8 +71,7 @@ from ..operators import difference, difference_adjoint, difference_symbol, solve
 from ..problems import Deblur, Denoise, Inpaint
 from ..regularizers.tv import soft_threshold
 from .deep_prior import NetworkMethod
-from .early_stopping import (check_stopping, selected_iteration, stopping_init, stopping_output, stopping_stop,
-                             stopping_update)
+from .early_stopping import check_stopping
 from .registry import register
 
 AXES = (0, 1, 2)  # h (rows), v (columns), t (channels / frames / bands) of the stacked (H, W, K) array
@@ -216,29 +215,8 @@ class _NGRBase(NetworkMethod):
         key, k_noise = jax.random.split(state["key"])
         return key, self.reg_noise_std * jax.random.normal(k_noise, state["z"].shape, state["z"].dtype)
 
-    def stopping_state(self, state, out):
-        if self.stopping == "es-wmv":
-            state["es"] = stopping_init(self.stopping, out, self.window)
-        return state
-
-    def stopping_step(self, new, out, delay=0):
-        if self.stopping == "es-wmv":
-            new["es"] = stopping_update(self.stopping, new["es"], out, out, delay)
-        return new
-
     def output(self, state):
-        return state["out"] if self.stopping != "es-wmv" else stopping_output(state["es"], state["out"])
-
-    def iterate(self, state):
-        return state["out"] if self.stopping == "es-wmv" else None
-
-    def converged(self, state, problem):
-        return stopping_stop(state["es"], self.patience) if self.stopping == "es-wmv" else jnp.asarray(False)
-
-    def stopping_diagnostics(self, state):
-        if self.stopping != "es-wmv":
-            return {}
-        return {"variance": state["es"]["var"], "stop_iteration": selected_iteration(state["es"])}
+        return state["out"]
 
 
 @register
@@ -278,7 +256,7 @@ class NGR(_NGRBase):
         out = from_stack(jnp.clip(omega * y + (1.0 - omega) * x, 0.0, 1.0), problem.image_shape)
         state = {"params": params, "opt": opt, "z": z, "key": k_run, "x": x, "k": jnp.zeros_like(y),
                  "lagrange": y / dn, "mu": self.alpha / dn, "out": out, "loss": jnp.asarray(jnp.inf, y.dtype)}
-        return self.stopping_state(state, out)
+        return state
 
     def step(self, state, problem):
         omega, y = self.observed(problem)
@@ -315,13 +293,12 @@ class NGR(_NGRBase):
         out = from_stack(jnp.clip(omega * y + (1.0 - omega) * x, 0.0, 1.0), problem.image_shape)
         new = dict(state, params=params, z=z, opt=opt, key=key, x=x, k=k, lagrange=lagrange,
                    mu=jnp.minimum(self.mu_max, self.rho * mu), out=out, loss=loss)
-        return self.stopping_step(new, out)
+        return new
 
     def diagnostics(self, state, problem):
         omega, y = self.observed(problem)
         r = y - state["x"] - state["k"]
-        return {"loss": state["loss"], "mu": state["mu"], "constraint": jnp.sqrt(jnp.mean(r * r)),
-                **self.stopping_diagnostics(state)}
+        return {"loss": state["loss"], "mu": state["mu"], "constraint": jnp.sqrt(jnp.mean(r * r))}
 
 
 @register
@@ -385,7 +362,7 @@ class NGRDenoise(_NGRBase):
                  "lagrange": gam, "lagrange_grad": (gam, gam, gam),
                  "mu": mu, "mu12": self.beta * mu, "mu3": self.gamma * mu, "out": jnp.clip(problem.y, 0.0, 1.0),
                  "t": jnp.asarray(0, jnp.int32), "loss": jnp.asarray(jnp.inf, y.dtype)}
-        return self.stopping_state(state, state["out"])
+        return state
 
     def step(self, state, problem):
         y = to_stack(problem.y)
@@ -421,9 +398,12 @@ class NGRDenoise(_NGRBase):
         new = dict(state, params=params, z=z, opt=opt, key=key, x=x, s=s, lagrange=gam, lagrange_grad=gams,
                    mu=jnp.minimum(self.mu_max, self.rho * mu), mu12=jnp.minimum(self.mu12_max, self.rho * mu12),
                    mu3=jnp.minimum(self.mu3_max, self.rho * mu3), out=out, t=state["t"] + 1, loss=loss)
-        ema = jnp.asarray(self.ema, jnp.float32)
-        new = self.stopping_step(new, jnp.clip(out, 0.0, 1.0), jnp.round(ema / (1.0 - ema)).astype(jnp.int32))
         return new
+
+    def stopping_delay(self):
+        """The mean delay of the exponential average of the output, ``round(ema / (1 − ema))``."""
+        ema = jnp.asarray(self.ema, jnp.float32)
+        return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
 
     def output(self, state):
         return jnp.clip(super().output(state), 0.0, 1.0)
@@ -432,5 +412,4 @@ class NGRDenoise(_NGRBase):
         y = to_stack(problem.y)
         fwd = self.blur(problem)[0]
         r = y - fwd(state["x"]) - state["s"]
-        return {"loss": state["loss"], "mu": state["mu"], "constraint": jnp.sqrt(jnp.mean(r * r)),
-                **self.stopping_diagnostics(state)}
+        return {"loss": state["loss"], "mu": state["mu"], "constraint": jnp.sqrt(jnp.mean(r * r))}
