@@ -85,6 +85,7 @@ class _MLP(nn.Module):
         return nn.Dense(1)(z)[:, 0]
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores: 25 s in a serial run, 31 s beside another test file (Intel Xeon)
 def test_toy_circle_critic_grows_with_distance_to_the_circle():
     """Paper Fig. 1: clean points on the unit circle, noisy ones perturbed by N(0, 0.3²).
 

@@ -226,6 +226,7 @@ def test_dip_runs_on_inpainting_deblurring_and_compressive_sensing(crop32):
         assert r.history["psnr"][-1] > r.history["psnr"][0] + 2, type(p).__name__
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores: 27 s in a serial run, 36 s beside another test file (Intel Xeon)
 def test_wiener_dip_fits_the_wiener_image(crop32):
     clean = crop32[0]
     kernel = data.gaussian_kernel(9, 2.0)

@@ -242,6 +242,7 @@ def test_a_denoising_step_follows_the_codes_admm(dense, crop, mode, kind):
                                    atol=1e-12)
 
 
+@pytest.mark.slow  # over 20 s from a cold cache on 2 cores: 30 s in a serial run, 49 s beside another test file (Intel Xeon)
 def test_the_default_average_skips_the_overshooting_first_iterate(real32):
     """With the code's initialisation X¹ = (1 + 1/α) Y at the zero frequency; the default average starts at X²."""
     noisy = data.add_gaussian_noise(jax.random.key(4), jnp.asarray(real32), 0.05)

@@ -90,7 +90,7 @@ class DRP(DIP):
                                                                     "inpainting (w 128, s 128)"})
     width: int | None = static(default=None, metadata={"help": "override the preset's width w"})
     skip: int | None = static(default=None, metadata={"help": "override the preset's skip channels s"})
-    stopping: str = static(default="none", metadata={"help": "none (num_iters; the code) or es-wmv"})
+    stopping: str = static(default="none", metadata={"help": "none (num_iters; the code), es-wmv, sure, … (no reference)"})
     fallback: bool = static(default=False)
 
     default_net: ClassVar[str] = "DRPNet"

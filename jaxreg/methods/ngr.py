@@ -174,7 +174,7 @@ class _NGRBase(NetworkMethod):
     input_depth: int | None = static(default=None, metadata={"help": "channels of G⁰ (default: the image's)"})
     backbone: str = static(default="skip", metadata={"help": "skip (paper), unet, resnet or convblocks (Fig. 13)"})
     width: int | None = static(default=None, metadata={"help": "backbone width (skip: 128)"})
-    stopping: str = static(default="none", metadata={"help": "none (num_iters) or es-wmv (no reference)"})
+    stopping: str = static(default="none", metadata={"help": "none (num_iters), es-wmv, sure, holdout, … (no reference)"})
     window: int = static(default=100)
     patience: int = static(default=1000)
 
