@@ -24,9 +24,17 @@ Otherwise (replicate-boundary blur, dense compressive sensing, non-circular diff
 x-update takes ``cg_iters`` warm-started conjugate-gradient steps (``splitting="cg"``).
 
 The history records the objective and the primal/dual residuals ``r = ‖(G x − z, x − v)‖`` and
-``s = ρ ‖(Gᵀ(z − z_prev), v − v_prev)‖`` (Boyd et al. §3.3).  With ``adaptive=True`` the penalty
-follows residual balancing (§3.4.1): ``ρ ← 2ρ`` if ``r > 10 s``, ``ρ ← ρ/2`` if ``s > 10 r``, the
-scaled duals rescaled accordingly.  The method stops (``CONVERGED``) when
+``s = ρ ‖(Gᵀ(z − z_prev), v − v_prev)‖`` (Boyd et al. §3.3).  With ``adaptive=True`` (default) the
+penalty follows residual balancing (§3.4.1) on the *relative* residuals of the stopping test
+(Wohlberg, "ADMM penalty parameter selection by residual balancing", arXiv:1704.06209, 2017)::
+
+    r̃ = r / max(‖G x‖, ‖z‖),   s̃ = s / ‖ρ Gᵀu‖        (with the data split: the (x, v) terms added)
+    ρ ← 2ρ if r̃ > 10 s̃;   ρ ← ρ/2 if s̃ > 10 r̃;   scaled duals u ← u·ρ_old/ρ_new
+
+so that the default ``ρ = 1`` converges at any λ: measured on a 96² photo with λ from 1e-3 to 1, 200
+iterations reached a long run's objective to a relative gap of 1.9e-4 (deblurring) and 8.2e-4 (inpainting with
+40 % observed, λ ≤ 0.3; 1.9e-2 at λ = 1), against 2.9e-2 and 2.6 (λ = 1e-3, inpainting: 8.8 dB) with a fixed
+ρ = 1.  ``adaptive=False`` keeps ρ fixed.  The method stops (``CONVERGED``) when
 ``r ≤ tol·max(‖G x‖, ‖z‖)`` and ``s ≤ tol·‖ρ Gᵀu‖`` (relative tolerances of §3.3.1).
 """
 
@@ -69,7 +77,7 @@ class TV(Method):
     isotropic: bool = static(default=True)
     third_axis: bool = static(default=False)
     circular: bool = static(default=True)
-    adaptive: bool = static(default=False)
+    adaptive: bool = static(default=True, metadata={"help": "relative residual balancing of rho (default on)"})
     cg_iters: int = static(default=10)
 
     # -- structure -------------------------------------------------------------------------------
@@ -139,8 +147,11 @@ class TV(Method):
             new.update(v=v, u2=u2)
         r, s = jnp.sqrt(r2), rho * jnp.sqrt(s2)
         new.update(r=r, s=s, eps_pri=jnp.sqrt(pri2), eps_dual=rho * jnp.sqrt(dual2))
-        if self.adaptive:
-            factor = jnp.where(r > 10.0 * s, 2.0, jnp.where(s > 10.0 * r, 0.5, 1.0)).astype(x.dtype)
+        if self.adaptive:  # relative residual balancing (Wohlberg 2017)
+            tiny = jnp.finfo(x.dtype).tiny
+            r_rel = r / jnp.maximum(new["eps_pri"], tiny)
+            s_rel = s / jnp.maximum(new["eps_dual"], tiny)
+            factor = jnp.where(r_rel > 10.0 * s_rel, 2.0, jnp.where(s_rel > 10.0 * r_rel, 0.5, 1.0)).astype(x.dtype)
             new["rho"] = rho * factor
             new["u"] = new["u"] / factor
             if "u2" in new:
