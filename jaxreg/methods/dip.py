@@ -53,7 +53,7 @@ from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
 from ..regularizers.tv import gradient, shrink
 from .deep_prior import NetworkMethod, has_dropout
-from .early_stopping import check_stopping
+from .early_stopping import check_stopping, ema_delay
 from .registry import register
 from .wiener import REGULARISERS, wiener_deconvolve
 
@@ -185,8 +185,7 @@ class DIP(NetworkMethod):
 
     def ema_delay(self):
         """Mean delay of the exponential average, ``round(ema / (1 − ema))`` iterations (0 without averaging)."""
-        ema = jnp.asarray(self.ema, jnp.float32)
-        return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
+        return ema_delay(self.ema)
 
     def stopping_delay(self):
         return self.ema_delay()

@@ -56,6 +56,13 @@ def stopping_init(rule: str, image, window: int) -> dict:
             "wait": jnp.asarray(0, jnp.int32), "image": image, "var": jnp.asarray(jnp.inf, dtype)}
 
 
+def ema_delay(ema):
+    """Mean delay of an exponential average with weight ``ema``: ``round(ema / (1 − ema))`` iterations (traced;
+    0 without averaging) — the ``stopping_delay`` of a method whose output is such an average."""
+    ema = jnp.asarray(ema, jnp.float32)
+    return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
+
+
 def windowed_variance(buffer):
     """``(1/W) Σ_i ‖x_i − x̄‖²`` over the leading (window) axis."""
     mean = jnp.mean(buffer, axis=0)

@@ -71,7 +71,7 @@ from ..operators import difference, difference_adjoint, difference_symbol, solve
 from ..problems import Deblur, Denoise, Inpaint
 from ..regularizers.tv import soft_threshold
 from .deep_prior import NetworkMethod
-from .early_stopping import check_stopping
+from .early_stopping import check_stopping, ema_delay
 from .registry import register
 
 AXES = (0, 1, 2)  # h (rows), v (columns), t (channels / frames / bands) of the stacked (H, W, K) array
@@ -402,8 +402,7 @@ class NGRDenoise(_NGRBase):
 
     def stopping_delay(self):
         """The mean delay of the exponential average of the output, ``round(ema / (1 − ema))``."""
-        ema = jnp.asarray(self.ema, jnp.float32)
-        return jnp.round(ema / (1.0 - ema)).astype(jnp.int32)
+        return ema_delay(self.ema)
 
     def output(self, state):
         return jnp.clip(super().output(state), 0.0, 1.0)
