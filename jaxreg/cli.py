@@ -16,7 +16,7 @@ DEMO_PREFERENCE = ("tv", "tikhonov")
 # Settings the demo uses for each method on σ = 0.1 denoising (no ground truth involved);
 # tikhonov's lam is instead chosen per image by SURE (``jaxreg.methods.tikhonov.sure_lam``).
 DEMO_PARAMS = {"tikhonov": {"lam": 0.5}, "tv": {"lam": 0.08}}
-TASKS = ("denoise", "inpaint", "deblur", "jpeg", "smooth")
+TASKS = ("denoise", "inpaint", "deblur", "jpeg", "smooth", "sr")
 
 
 class CLIError(Exception):
@@ -227,6 +227,8 @@ def cmd_demo(args) -> int:
 
 def _build_problem(task, y, args):
     from . import problems
+    if args.factor is not None and task != "sr":
+        raise CLIError(f"--factor applies to --task sr, not {task!r}")
     if task == "denoise":
         return problems.Denoise(y, sigma=args.sigma)
     if task == "jpeg":
@@ -251,8 +253,34 @@ def _build_problem(task, y, args):
         if not args.kernel.lower().endswith(".npy"):
             total = kernel.sum()
             kernel = kernel / total if total > 0 else kernel
-        return problems.Deblur(y, kernel, boundary=args.boundary, sigma=args.sigma)
+        return problems.Deblur(y, kernel, boundary=args.boundary or "circular", sigma=args.sigma)
+    if task == "sr":
+        if args.factor is None:
+            raise CLIError("--task sr needs --factor (the integer magnification, e.g. --factor 4)")
+        from .operators.resample import KERNELS
+        kernel = args.kernel or "lanczos2"
+        if kernel not in KERNELS:
+            kernel = _read_aux(kernel, "--kernel")
+            if kernel.shape[-1] not in (1, 3):
+                raise CLIError(f"--kernel: {args.kernel!r} must hold one 2-D kernel, got shape {kernel.shape}")
+            kernel = kernel.mean(axis=-1)
+            if not args.kernel.lower().endswith(".npy"):
+                kernel = kernel / kernel.sum() if kernel.sum() > 0 else kernel
+        return problems.SuperResolution(y, args.factor, kernel, boundary=args.boundary or "replicate",
+                                        sigma=args.sigma)
     raise CLIError(f"unknown task {task!r}")  # argparse prevents this
+
+
+def _sr_preset(method: str, factor, default_iters: int):
+    """``(settings, iterations)`` of the authors' super-resolution code for ``method`` (DIP's notebook, the DRP
+    script); none for other methods."""
+    from .methods import dip, drp
+    if method in ("dip", "dip-tv", "dip-tv-admm"):
+        name = "sr-x8" if factor is not None and int(factor) >= 8 else "sr"
+        return dict(dip.PRESETS[name]), dip.PRESET_ITERS[name]
+    if method == "drp":
+        return dict(drp.PRESETS["sr"]), drp.PRESET_ITERS["sr"]
+    return {}, default_iters
 
 
 def cmd_restore(args) -> int:
@@ -270,8 +298,12 @@ def cmd_restore(args) -> int:
         if "critic" not in cls.parameters():
             raise CLIError(f"--critic applies to methods with a learned critic (alr), not {args.method!r}")
         settings["critic"] = args.critic
+    default_iters = getattr(cls, "default_iters", None) or 200
+    if args.task == "sr":  # the deep priors start from their authors' super-resolution settings
+        preset, default_iters = _sr_preset(args.method, args.factor, default_iters)
+        settings = {**preset, **settings}
     method = jaxreg.methods.get(args.method, **settings)
-    iters = args.iters if args.iters is not None else (getattr(cls, "default_iters", None) or 200)
+    iters = args.iters if args.iters is not None else default_iters
     y = io.imread(args.input)
     if os.path.splitext(args.output)[1].lower() != ".npy" and y.shape[-1] not in (1, 3):
         raise CLIError(f"input {args.input!r} has {y.shape[-1]} channels; only 1 or 3 can be written to "
@@ -375,10 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--method", required=True, help="a name from `jaxreg methods`")
     r.add_argument("--set", action="append", metavar="KEY=VALUE", help="method parameter (repeatable)")
     r.add_argument("--mask", help="inpainting mask image/.npy: 1 observed, 0 missing")
-    r.add_argument("--kernel", help="blur kernel .npy (or image, normalised to sum 1)")
-    r.add_argument("--boundary", default="circular", choices=("circular", "replicate"))
+    r.add_argument("--kernel", help="deblur: blur kernel .npy (or image, normalised to sum 1); sr: the anti-aliasing "
+                                    "kernel, lanczos2 (default), bicubic, box or a .npy summing to 1")
+    r.add_argument("--factor", type=int, help="sr: integer magnification (the output is factor times larger)")
+    r.add_argument("--boundary", choices=("circular", "replicate"),
+                   help="image boundary of the forward model (default: circular for deblur, replicate for sr)")
     r.add_argument("--sigma", type=float, help="noise level on the [0, 1] scale, if known")
-    r.add_argument("--iters", type=int, help="maximum iterations (default: 50 for alr, 200 otherwise)")
+    r.add_argument("--iters", type=int, help="maximum iterations (default: 50 for alr; for sr 2000 for dip "
+                                             "(4000 at x8) and 5000 for drp, their authors' values; 200 otherwise)")
     r.add_argument("--critic", help="alr: a critic checkpoint from `jaxreg train-critic` (default: the shipped one)")
     r.add_argument("--tune", action="append", metavar="NAME=A:B:N",
                    help="choose a hyperparameter without the clean image: N log-spaced values from A to B "

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from PIL import Image, ImageDraw, ImageFont
 
 from jaxreg._checks import as_float_array, check_nonnegative, is_concrete
-from jaxreg.operators import CircularConvolution, SameConvolution
+from jaxreg.operators import CircularConvolution, Decimation, SameConvolution
 from jaxreg.operators.fourier import check_kernel
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "jpeg_roundtrip",
     "blur",
     "gaussian_kernel",
+    "downsample",
+    "upsample",
     "sample_image",
     "sample_names",
     "clipart",
@@ -245,6 +247,41 @@ def blur(image, kernel, *, boundary: str = "circular"):
     k = check_kernel(kernel, x.shape, positive_sum=True)
     op = CircularConvolution if boundary == "circular" else SameConvolution
     return op(k, x.shape)(x)
+
+
+# ------------------------------------------------------------------ resampling
+
+UPSAMPLE_METHODS = {"bicubic": "cubic", "bilinear": "linear", "nearest": "nearest", "lanczos3": "lanczos3"}
+
+
+def downsample(image, factor, kernel="lanczos2", *, boundary: str = "replicate", clip: bool = False):
+    """The super-resolution forward model ``y = S (k ⋆ x)`` applied to a high-resolution ``(H, W, C)`` image.
+
+    Exactly the operator of :class:`jaxreg.problems.SuperResolution` with the same ``factor``, ``kernel``
+    (``"lanczos2"``, ``"bicubic"``, ``"box"`` or a 2-D array summing to 1) and ``boundary``, so a test input and
+    the model a method inverts agree.  ``H`` and ``W`` must be multiples of ``factor`` (crop first:
+    ``image[:H - H % f, :W - W % f]``).  The Lanczos and bicubic kernels have negative lobes, so values can leave
+    [0, 1] slightly at sharp edges; ``clip=True`` clips them (as saving the image would).
+    """
+    x = as_float_array(image, "image", ranks=(3, 4))
+    y = Decimation(kernel, factor, tuple(x.shape), boundary=boundary)(x)
+    return jnp.clip(y, 0.0, 1.0) if clip else y
+
+
+def upsample(image, factor, *, method: str = "bicubic"):
+    """Interpolate a low-resolution ``(h, w, C)`` image to ``(factor·h, factor·w, C)``.
+
+    ``method`` ``"bicubic"`` (Keys' cubic convolution, ``a = −0.5``, as PIL's ``BICUBIC`` for enlarging),
+    ``"bilinear"``, ``"nearest"`` or ``"lanczos3"``; pixel centres are aligned as in :func:`downsample`
+    (``jax.image.resize``, half-pixel centres).  Not clipped.
+    """
+    from jaxreg.operators.resample import check_factor
+    f = check_factor(factor)
+    if method not in UPSAMPLE_METHODS:
+        raise ValueError(f"method must be one of {tuple(UPSAMPLE_METHODS)}, got {method!r}")
+    x = as_float_array(image, "image", ranks=(3, 4))
+    shape = x.shape[:-3] + (f * x.shape[-3], f * x.shape[-2], x.shape[-1])
+    return jax.image.resize(x, shape, UPSAMPLE_METHODS[method])
 
 
 def mixed_noise(key, cube, *, sigma_range=(0.1, 0.4), impulse=0.1, band_fraction=0.2, lines: int = 35,

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from ._checks import as_float_array, is_concrete
 
-__all__ = ["mse", "psnr", "mpsnr", "ssim", "sam", "ergas"]
+__all__ = ["mse", "psnr", "psnr_y", "mpsnr", "ssim", "sam", "ergas"]
 
 _ANY_RANK = object()
 
@@ -72,6 +72,33 @@ def psnr(image, reference, *, data_range):
     err = mse(image, reference)
     dr = jnp.asarray(data_range, err.dtype)
     return 10.0 * jnp.log10(jnp.square(dr) / err)
+
+
+def psnr_y(image, reference, *, data_range, border: int = 0):
+    """PSNR (dB) of the luma channel with ``border`` pixels cropped from every side: the figure of super-resolution
+    papers.
+
+    Luma is ITU-R BT.601 studio-swing ``Y = 16/255 + (65.481 R + 128.553 G + 24.966 B)/255`` (MATLAB's
+    ``rgb2ycbcr`` for images in [0, 1]; scaled by ``data_range`` otherwise), the PSNR peak is ``data_range``, and
+    SR papers crop ``border = factor`` pixels (the DIP and DRP evaluation scripts crop the scale factor too).
+    Inputs are RGB ``(H, W, 3)``; a one-channel image is its own luma.
+    """
+    x, r = _pair(image, reference, (3,))
+    _check_positive(data_range, "data_range")
+    b = int(border)
+    if b < 0 or 2 * b >= min(x.shape[0], x.shape[1]):
+        raise ValueError(f"border must be >= 0 and leave pixels inside the {x.shape[0]}x{x.shape[1]} image, got {border}")
+    if x.shape[-1] not in (1, 3):
+        raise ValueError(f"psnr_y takes RGB (H, W, 3) or gray (H, W, 1) images, got {x.shape[-1]} channels")
+    if x.shape[-1] == 3:
+        w = jnp.asarray([65.481, 128.553, 24.966], x.dtype) / 255.0
+        dr = jnp.asarray(data_range, x.dtype)
+        x, r = (16.0 / 255.0 * dr + a @ w for a in (x, r))
+    else:
+        x, r = x[..., 0], r[..., 0]
+    if b:
+        x, r = x[b:-b, b:-b], r[b:-b, b:-b]
+    return 10.0 * jnp.log10(jnp.square(jnp.asarray(data_range, x.dtype)) / jnp.mean(jnp.square(x - r)))
 
 
 def mpsnr(image, reference, *, data_range):

@@ -21,7 +21,7 @@ OPERATORS = sorted(set(_all_operator_classes()), key=lambda c: c.__name__)
 def test_every_operator_is_collected():
     names = {c.__name__ for c in OPERATORS}
     assert {"FiniteDifference", "Gradient", "CircularConvolution", "SameConvolution", "Mask",
-            "SubsampledHadamard", "RandomBinary", "Identity", "FunctionOperator"} <= names
+            "SubsampledHadamard", "RandomBinary", "Identity", "FunctionOperator", "Decimation"} <= names
 
 
 @pytest.mark.parametrize("cls", OPERATORS, ids=lambda c: c.__name__)

@@ -5,6 +5,7 @@
 
 from .base import Method
 from .registry import get, method_class, names, register
-from . import alr, dip, dip_l0, drp, l0_smoothing, ngr, pnp, region_fusion, tikhonov, tv, wiener  # noqa: F401  (registers the methods)
+from . import (alr, dip, dip_l0, drp, interpolation, l0_smoothing, ngr, pnp, region_fusion, tikhonov, tv,  # noqa: F401
+               wiener)  # (importing registers the methods)
 
 __all__ = ["Method", "get", "method_class", "names", "register"]

@@ -88,3 +88,23 @@ class Method(Pytree):
             default = f.default if f.default is not dataclasses.MISSING else None
             out[f.name] = (default, not f.metadata.get("static"), f.metadata.get("help", ""))
         return out
+
+
+class ClosedForm(Method):
+    """Base of non-iterative methods: :meth:`compute` gives the image in ``init`` (one iteration, status
+    ``CONVERGED``), so they run through ``solve``/``sweep`` like every method."""
+
+    def compute(self, problem):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement compute")
+
+    def init(self, key, problem):
+        return {"x": self.compute(problem)}
+
+    def step(self, state, problem):
+        return state
+
+    def output(self, state):
+        return state["x"]
+
+    def converged(self, state, problem):
+        return jnp.asarray(True)

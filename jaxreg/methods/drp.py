@@ -21,6 +21,7 @@ preset          seed z                  w      s      lr     λ       problem
 ==============  =====================  =====  =====  =====  ======  ==========================================
 ``denoising``   N(0, 1)·0.1, C chans   64     4      0.1    0.45    ``Denoise`` (the default of ``drp``)
 ``inpainting``  meshgrid (2 chans)     128    128    0.05   0.01    ``Inpaint`` (masked loss via the problem)
+``sr``          N(0, 1)·0.1, 1 chan     128    4      0.5    0.75    ``SuperResolution`` (Lanczos-2 downsampler)
 ==============  =====================  =====  =====  =====  ======  ==========================================
 
 The frozen weights stay bitwise fixed: only ``z`` and θ_BN are differentiated and updated
@@ -55,7 +56,10 @@ from .registry import get, register
 PRESETS = {
     "denoising": dict(net_preset="denoising", lr=0.1, tv_weight=0.45, input_kind="normal", input_depth=None),
     "inpainting": dict(net_preset="inpainting", lr=0.05, tv_weight=0.01, input_kind="meshgrid", input_depth=2),
+    "sr": dict(net_preset="sr", lr=0.5, tv_weight=0.75, input_kind="normal", input_depth=1),
 }
+# iterations of the authors' scripts (``max_epoch``); the SR script's TV is on the high-resolution output
+PRESET_ITERS = {"denoising": 5000, "inpainting": 5000, "sr": 5000}
 
 
 def preset(name: str, **overrides):

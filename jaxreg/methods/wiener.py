@@ -17,7 +17,7 @@ from .._pytree import pytree_dataclass, static
 from ..operators import difference_symbol, kernel_otf
 from ..operators.fourier import SPATIAL_AXES
 from ..problems import Deblur
-from .base import Method
+from .base import ClosedForm
 from .registry import register
 
 REGULARISERS = ("laplacian", "identity")
@@ -38,7 +38,7 @@ def wiener_deconvolve(y, kernel, balance, reg: str = "laplacian"):
 
 @register
 @pytree_dataclass
-class Wiener(Method):
+class Wiener(ClosedForm):
     """Wiener deconvolution (circular model) with identity or Laplacian regulariser; one iteration."""
 
     name = "wiener"
@@ -54,14 +54,5 @@ class Wiener(Method):
         if self.reg not in REGULARISERS:
             raise ValueError(f"wiener: reg must be one of {REGULARISERS}, got {self.reg!r}")
 
-    def init(self, key, problem):
-        return {"x": wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg)}
-
-    def step(self, state, problem):
-        return state
-
-    def output(self, state):
-        return state["x"]
-
-    def converged(self, state, problem):
-        return jnp.asarray(True)
+    def compute(self, problem):
+        return wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg)

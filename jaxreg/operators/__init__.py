@@ -7,10 +7,11 @@ from .convolution import SameConvolution, same_convolve
 from .differences import FiniteDifference, Gradient, difference, difference_adjoint
 from .fourier import CircularConvolution, difference_symbol, kernel_otf, solve_diagonal_fft
 from .mask import Mask
+from .resample import Decimation, polyphase_solve, resampling_kernel
 
 __all__ = [
-    "AdjointCheck", "CircularConvolution", "FiniteDifference", "FunctionOperator", "Gradient", "Identity",
+    "AdjointCheck", "CircularConvolution", "Decimation", "FiniteDifference", "FunctionOperator", "Gradient", "Identity",
     "LinearOperator", "Mask", "RandomBinary", "SameConvolution", "SubsampledHadamard", "check_adjoint",
     "conjugate_gradient", "difference", "difference_adjoint", "difference_symbol", "fwht", "hadamard_rows",
-    "kernel_otf", "linear_adjoint", "same_convolve", "solve_diagonal_fft", "walsh_sequency",
+    "kernel_otf", "linear_adjoint", "polyphase_solve", "resampling_kernel", "same_convolve", "solve_diagonal_fft", "walsh_sequency",
 ]

@@ -2,7 +2,7 @@
 
 from .base import Problem
 from .identity import Denoise, IdentityProblem, JPEGArtifacts, Smooth
-from .linear import CompressiveSensing, Deblur, Inpaint
+from .linear import CompressiveSensing, Deblur, Inpaint, SuperResolution
 
 __all__ = ["CompressiveSensing", "Deblur", "Denoise", "IdentityProblem", "Inpaint", "JPEGArtifacts", "Problem",
-           "Smooth"]
+           "Smooth", "SuperResolution"]
