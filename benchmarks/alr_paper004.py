@@ -1,5 +1,5 @@
-"""ALR (paper 004, Prost et al. SSVM 2021) at CPU scale: the shipped critic, denoising, noise-level
-generalisation (Table 1), deblurring.
+"""ALR (Prost, Houdard, Almansa & Papadakis, "Learning local regularization for variational image restoration",
+SSVM 2021) at CPU scale: the shipped critic, denoising, noise-level generalisation (Table 1), deblurring.
 
     PYTHONPATH=. python benchmarks/alr_paper004.py train        [--steps 15000]   # writes jaxreg/weights/alr_cnn15.msgpack
     PYTHONPATH=. python benchmarks/alr_paper004.py denoise      [--size 192]      # Table 2 against tuned TV and BM3D
@@ -249,7 +249,7 @@ def cmd_denoise(args):
         print(rows[-1], flush=True)
     env = fig["environment"]
     res = fig["results"]
-    md = (f"# ALR denoising (paper 004, Table 2) at CPU scale\n\n{C.env_line(env)}\n\n"
+    md = (f"# ALR denoising (Prost et al., Table 2) at CPU scale\n\n{C.env_line(env)}\n\n"
           f"Held-out real images ({', '.join(names)}; none is a training photo), centre {args.size}×{args.size} "
           f"crops, white Gaussian noise (not clipped). ALR: the shipped critic "
           f"({critic.config['training']['steps']} steps), 50 Adam iterations, the code's data term, λ from the critic's "
@@ -296,7 +296,7 @@ def cmd_generalise(args):
         fig["results"][label] = {"psnr": cell, "train_s": result.timings["run_s"]}
         rows.append(row)
         print(row, flush=True)
-    md = (f"# ALR noise-level generalisation (paper 004, Table 1) at CPU scale\n\n{C.env_line(C.environment())}\n\n"
+    md = (f"# ALR noise-level generalisation (Prost et al., Table 1) at CPU scale\n\n{C.env_line(C.environment())}\n\n"
           f"Three `cnn15` critics trained on the same photos for {args.steps} steps each (σ_train fixed 0.1, fixed 0.2, "
           f"or drawn per patch from [0.05, 0.3]); mean PSNR (dB) of ALR denoising on {', '.join(names)} "
           f"(centre {args.size}² crops), 50 iterations, λ per σ_img from the shipped critic's table (chosen on "

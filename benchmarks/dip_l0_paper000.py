@@ -1,5 +1,5 @@
-"""Paper 000 (DIP-ℓ0, Tran, Bui & Xin): Table 2 (JPEG q10 clip art), Table 1 (NKS), Table 3 (time), and the
-λ × β grid as one compiled call.
+"""DIP-ℓ0 (Tran, Bui & Xin, "Deep image prior with L0 gradient regularizer for image smoothing"): Table 2 (JPEG q10
+clip art), Table 1 (NKS), Table 3 (time), and the λ × β grid as one compiled call.
 
     PYTHONPATH=. python benchmarks/dip_l0_paper000.py table2 [--scale cpu|paper] [--images 1,2,...]
     PYTHONPATH=. python benchmarks/dip_l0_paper000.py table1 [--scale cpu|paper] [--val N] [--test N]
@@ -49,7 +49,7 @@ import _common as C  # noqa: E402
 
 SCALES = {"cpu": {"clipart_factor": 6, "nks_crop": 64}, "paper": {"clipart_factor": 1, "nks_crop": None}}
 KEY = jax.random.key(0, impl="rbg")
-# paper 000, Table 2 (PSNR, SSIM) for images (a)–(j) = clip1..clip10, and the averages
+# Tran, Bui & Xin, Table 2 (PSNR, SSIM) for images (a)–(j) = clip1..clip10, and the averages
 PAPER_T2 = {
     "l0-smoothing": ([26.412, 27.118, 30.116, 28.392, 25.174, 29.561, 29.773, 28.571, 29.539, 26.140], 28.080, 0.9347),
     "region-fusion": ([26.311, 27.179, 30.069, 28.228, 24.930, 29.365, 29.679, 28.669, 29.667, 26.255], 28.035, 0.9383),
@@ -222,7 +222,7 @@ def markdown(kind, rows, args, env, paper_cols, tune=None):
     title = ("Table 2: JPEG q10 artefact removal on the 10 clip arts" if kind == "clipart" else
              "Table 1: NKS structure-texture smoothing (test images)")
     return "\n".join([
-        f"# Paper 000 (DIP-ℓ0), {title}", "",
+        f"# DIP-ℓ0 (Tran, Bui & Xin), {title}", "",
         f"Recorded {C.env_line(env)}. {scale}. DIP-ℓ0: λ {args.lam}, β {args.beta_used}, lr {args.lr}, "
         f"K {args.num_inner}, T {args.num_iters}, in-graph region fusion, code averaging (γ 0.9). DIP / DIP-TV: "
         f"official settings, ES-WMV (window 100, patience {args.patience}), at most {args.dip_iters} iterations. "
@@ -287,7 +287,7 @@ def cmd_grid(args, root, env):
     seq_compile = sum(t["compile_s"] for t in seq)
     seq_run = sum(t["run_s"] for t in seq)
     md = "\n".join([
-        f"# Paper 000 (DIP-ℓ0): the λ × β grid as one compiled call ({name}, --scale {args.scale})", "",
+        f"# DIP-ℓ0 (Tran, Bui & Xin): the λ × β grid as one compiled call ({name}, --scale {args.scale})", "",
         f"Recorded {C.env_line(env)}, {len(jax.devices())} device(s). λ ∈ {{0.025, 0.05, 0.075}} × β ∈ {{1.5, 1.75, "
         f"2.0, 2.25}}, lr {args.lr}, K {args.num_inner}, T {args.num_iters} (fewer than the paper's 100, to time the "
         f"two ways on this CPU), image {ref.shape[0]}×{ref.shape[1]}×3.", "",
@@ -322,7 +322,7 @@ def cmd_timing(args, root, env):
         rows.append([f"clip{i}", f"{y.shape[1]}×{y.shape[0]}", C.fmt_s(r.timings["compile_s"]), C.fmt_s(per_iter),
                      C.fmt_s(100 * per_iter), C.fmt_s(t_rf), {1: "215.97 s / 0.25 s", 10: "146.72 s / 0.15 s"}[i]])
     md = "\n".join([
-        "# Paper 000 (DIP-ℓ0), Table 3: time at full size", "",
+        "# DIP-ℓ0 (Tran, Bui & Xin), Table 3: time at full size", "",
         f"Recorded {C.env_line(env)}. DIP-ℓ0 with the default network, K {args.num_inner}; one ADMM iteration is "
         f"timed over {args.num_iters} iterations after compilation and multiplied by 100 (T = 100); region fusion "
         "is the in-graph step alone (jit, after compilation, median of 3). The paper ran DIP-ℓ0 on an RTX 2080 and region fusion (C++) "

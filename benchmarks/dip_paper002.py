@@ -1,5 +1,5 @@
-"""Paper 002 (Anderson, "Regularization and applications of a network structure deep image prior") at a reduced
-size on a CPU: Table 1 (deconvolution), Table 2 (denoising) and the Fig. 2 regularisation study.  Table 3
+"""Anderson, "Regularization and applications of a network structure deep image prior" (Stanford report), at a
+reduced size on a CPU: Table 1 (deconvolution), Table 2 (denoising) and the Fig. 2 regularisation study.  Table 3
 (single-pixel camera) is ``benchmarks/single_pixel.py --methods pnp-tv,tv,pnp-dip``.
 
     PYTHONPATH=. python benchmarks/dip_paper002.py table1     # Wiener, ADMM + TV (λ 5e-3, 5e-2), Wiener + DIP
@@ -116,12 +116,12 @@ def table1(args, data_dir, env):
              C.fmt_s(r["wiener_dip"]["run_s"])] for r in rows]
     paper = [[img, f"{s:g}"] + [f"{v:.2f}" for v in vals] for img, d in PAPER_T1.items() for s, vals in d.items()]
     md = "\n".join([
-        "# Paper 002, Table 1: deconvolution (reduced size, CPU)", "",
+        "# Anderson, Table 1: deconvolution (reduced size, CPU)", "",
         f"Recorded {C.env_line(env)}. Colour images resized to {args.size}×{args.size} (the paper's scale), centre "
         f"{args.crop}×{args.crop} crops, Gaussian blur σ_blur = {args.blur_sigma:g} px "
         f"({size}×{size} kernel, circular), additive Gaussian noise σ. *Wiener*: `wiener` with the identity "
         "regulariser and balance = σ²/var(y) (no reference). *ADMM + TV*: `tv` at the paper's λ, ρ₀ = 10λ with residual balancing, "
-        f"{args.tv_iters} iterations. *Wiener + DIP*: `wiener-dip` (paper 002's autoencoder, Adam lr {args.lr:g}, "
+        f"{args.tv_iters} iterations. *Wiener + DIP*: `wiener-dip` (Anderson's autoencoder, Adam lr {args.lr:g}, "
         f"reg_noise_std 1/30, at most {args.iters} iterations, ES-WMV window 100 / patience {args.patience}) fitted to the "
         "Wiener image; the oracle column is the best PSNR of its trajectory against the clean image (for reference "
         "only). PSNR in dB, data range 1.", "",
@@ -197,13 +197,13 @@ def table2(args, data_dir, env):
              C.fmt_s(r["dip"]["run_s"])] for r in rows]
     paper = [[img, f"{s:g}"] + [f"{v:.2f}" for v in vals] for img, d in PAPER_T2.items() for s, vals in d.items()]
     md = "\n".join([
-        "# Paper 002, Table 2: denoising (reduced size, CPU)", "",
+        "# Anderson, Table 2: denoising (reduced size, CPU)", "",
         f"Recorded {C.env_line(env)}. Images resized to {args.size}×{args.size}, centre {args.crop}×{args.crop} crops, "
         "clipped Gaussian noise σ. *NLM*: scikit-image "
         "`denoise_nl_means` (h = 0.8σ, σ given, patch 5, distance 6, fast mode). *BM3D*: the `bm3d` package with σ "
         "given (`bm3d_rgb` for colour), when installed"
         + (f" (filled in later by `--add-bm3d` with {sys.executable}, {bm3d_env['datetime_utc']})" if bm3d_env else "")
-        + f". *DIP*: `dip` with paper 002's autoencoder, Adam lr {args.lr:g}, reg_noise_std 1/30, "
+        + f". *DIP*: `dip` with Anderson's autoencoder, Adam lr {args.lr:g}, reg_noise_std 1/30, "
         f"EMA 0.99, at most {args.iters} iterations; output = ES-WMV selection (window 100, patience {args.patience}), the "
         "oracle column is the best PSNR of the trajectory (reference only). PSNR in dB, data range 1.", "",
         C.table(hdr, body), "", *( [bm3d_note, ""] if bm3d_note else []),
@@ -245,9 +245,9 @@ def fig2(args, data_dir, env):
             [", ".join(f"{v}: {'yes' if lower[v][t] else 'NO'}" for v in lower)] for t in targets]
     verdict = all(all(d.values()) for d in lower.values())
     md = "\n".join([
-        "# Paper 002, Fig. 2: weight regularisation of the deep prior (reduced size, CPU)", "",
+        "# Anderson, Fig. 2: weight regularisation of the deep prior (reduced size, CPU)", "",
         f"Recorded {C.env_line(env)}. scikit-image `camera` at {args.size}×{args.size} (gray; the paper used Lena), "
-        "the same with clipped noise σ = 0.1, and uniform noise. Paper 002's autoencoder fitted to each target by "
+        "the same with clipped noise σ = 0.1, and uniform noise. Anderson's autoencoder fitted to each target by "
         f"`dip` (Adam lr {args.lr:g}, {args.iters} iterations, no input perturbation, no averaging, no stopping), "
         f"PSNR of the network output against the target it fits. Regularisers: dropout p_keep = {args.p_keep:g} "
         f"(after every activation; image = deterministic pass), L1 λ = {args.l1:g} · Σ‖W‖₁, L2 λ = {args.l2:g} · "

@@ -1,5 +1,6 @@
-"""Paper 003 (DRP, Li et al., CVPR 2023): time to quality against DIP, Barbara inpainting at equal wall time, and
-DRP as the prior inside DIP-ℓ0 (clip arts) and NGR (RGB inpainting) at equal wall time.
+"""DRP (Li, Wang, Zhuang & Sun, "Deep Random Projector: accelerated deep image prior", CVPR 2023): time to
+quality against DIP, Barbara inpainting at equal wall time, and DRP as the prior inside DIP-ℓ0 (clip arts) and
+NGR (RGB inpainting) at equal wall time.
 
     PYTHONPATH=. python benchmarks/drp_paper003.py denoise [--size 96] [--dip-iters 1500] [--drp-iters 1000] [--resume]
     PYTHONPATH=. python benchmarks/drp_paper003.py inpaint [--size 128] [--dip-iters 500] [--drp-iters 3000]
@@ -199,7 +200,7 @@ def denoise_markdown(rows, args):
         return ", ".join(f"{r[m]['compile_s']:.1f}" for r in rows)
 
     lines = [
-        "# Paper 003 (DRP): time to reach DIP's PSNR, denoising", "",
+        "# DRP (Li et al., CVPR 2023): time to reach DIP's PSNR, denoising", "",
         f"Recorded {C.env_line(env)}. Centre {args.size}×{args.size} crops at full resolution; DIP at most "
         f"{args.dip_iters} iterations, DRP {args.drp_iters}. Times are τ × iterations with τ from reference-free "
         f"runs of {args.time_iters} iterations (compile excluded). PSNR in dB (data_range 1).", "",
@@ -258,7 +259,7 @@ def cmd_inpaint(args, root):
     body = [[label, C.fmt_s(e["budget_s"]), cell(e, 0, args.dip_iters), cell(e, 1, args.drp_iters)]
             for label, e in equal.items()]
     md = "\n".join([
-        "# Paper 003 (DRP): Barbara inpainting (10 % of pixels dropped) at equal wall time", "",
+        "# DRP (Li et al., CVPR 2023): Barbara inpainting (10 % of pixels dropped) at equal wall time", "",
         f"Recorded {C.env_line(env)}. Centre {args.size}×{args.size} crop of the DRP file, grey. Input PSNR "
         f"{float(metrics.psnr(y, ref, data_range=1.0)):.2f} dB. Raw network outputs, PSNR in dB.", "",
         C.table(["budget", "seconds", "DIP", "DRP"], body), "",
@@ -312,7 +313,7 @@ def cmd_l0(args, root):
         problem = problems.Denoise(jnp.asarray(y))
         rows.append(pair_row(f"clip{i}", "dip-l0", methods.get("dip-l0"), "drp-l0", methods.get("drp-l0"), problem,
                              jnp.asarray(ref), args.iters, args.iters, args.time_iters))
-        md = pair_markdown("Paper 003 × paper 000: DRP-ℓ0 against DIP-ℓ0 on the clip arts at equal wall time",
+        md = pair_markdown("Li et al. × Tran, Bui & Xin: DRP-ℓ0 against DIP-ℓ0 on the clip arts at equal wall time",
                            f"Clip arts downscaled ×{factor} and re-compressed at JPEG q10 (as dip_l0_paper000 "
                            f"--scale cpu); T = {args.iters} ADMM iterations, K = 25, λ 0.025, β 2; DIP-ℓ0 lr 1e-3 "
                            "(paper), DRP-ℓ0 lr 0.05 (chosen on astronaut, not a clip art).", rows, "dip-l0", "drp-l0")
@@ -327,7 +328,7 @@ def cmd_ngr(args, root):
         problem = problems.Inpaint(ref * mask[..., None], mask)
         rows.append(pair_row(name, "ngr", ngr.preset("rgb-inpainting"), "drp-ngr", methods.get("drp-ngr"), problem,
                              ref, args.ngr_iters, args.drp_iters, args.time_iters))
-        md = pair_markdown("Paper 003 × paper 001: DRP-NGR against NGR (RGB inpainting) at equal wall time",
+        md = pair_markdown("Li et al. × Xu et al.: DRP-NGR against NGR (RGB inpainting) at equal wall time",
                            f"Images resized to {args.size}×{args.size}, per-pixel masks keeping {args.rate:.0%}; NGR "
                            f"preset rgb-inpainting ({args.ngr_iters} iterations), DRP-NGR lr 0.05 "
                            f"({args.drp_iters} iterations; lr chosen on astronaut).", rows, "ngr", "drp-ngr")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
 
-# paper 000 (DIP-ℓ0), Table 2, row "ℓ0 Smoothing": PSNR/SSIM on clip arts (a)–(j) = clip1..clip10; their λ and
+# Tran, Bui & Xin (DIP-ℓ0), Table 2, row "ℓ0 Smoothing": PSNR/SSIM on clip arts (a)–(j) = clip1..clip10; their λ and
 # their SSIM convention are not stated there, so these are for orientation only
 PAPER_CLIPART_L0 = {1: (26.412, 0.9619), 2: (27.118, 0.9005), 3: (30.116, 0.9080), 4: (28.392, 0.9755),
                     5: (25.174, 0.8482), 6: (29.561, 0.9546), 7: (29.773, 0.9501), 8: (28.571, 0.9320),
@@ -181,7 +181,7 @@ def markdown(fig):
         if not sel:
             continue
         body = []
-        h = hdr + (["paper 000 ℓ0 PSNR/SSIM"] if group == "clipart" else [])
+        h = hdr + (["DIP-ℓ0 paper ℓ0 PSNR/SSIM"] if group == "clipart" else [])
         for r in sel:
             npy = r.get("numpy")
             paper = PAPER_CLIPART_L0.get(int(r["image"][4:])) if group == "clipart" else None
@@ -197,7 +197,7 @@ def markdown(fig):
                     + (["28.08 / 0.9347"] if group == "clipart" else []))
         lines += [f"## {title}", "", C.table(h, body), ""]
         if group == "clipart":
-            lines += ["Paper column: paper 000 (DIP-ℓ0) Table 2, row \"ℓ0 Smoothing\" (its λ and SSIM convention are "
+            lines += ["Paper column: the DIP-ℓ0 paper's Table 2, row \"ℓ0 Smoothing\" (its λ and SSIM convention are "
                       "not stated; its SSIMs are far above this uniform-window per-channel SSIM even for the "
                       "inputs), for orientation only.", ""]
     clip1 = [r for r in fig["rows"] if r["image"] == "clip1"]

@@ -1,5 +1,5 @@
-"""Paper 001 (NGR, Xu et al.): Table I (RGB inpainting against DIP), video and hyperspectral inpainting and
-denoising, and NGR deblurring (beyond the paper) against TV deconvolution.
+"""NGR (Xu et al., "Neural Gradient Regularizer"): Table I (RGB inpainting against DIP), video and hyperspectral
+inpainting and denoising, and NGR deblurring (beyond the paper) against TV deconvolution.
 
     PYTHONPATH=. python benchmarks/ngr_paper001.py inpaint [--size 64] [--iters 1000] [--rates 0.5,0.3,0.1] [--mask entry]
     PYTHONPATH=. python benchmarks/ngr_paper001.py video   [--size 64] [--frames 8] [--iters 1000]
@@ -64,7 +64,7 @@ KEY = jax.random.key(0)
 # validation photographs (scikit-image, bundled): for choosing a setting without touching the test images
 VALIDATION_IMAGES = {"astronaut": None, "coffee": None}
 RGB_IMAGES = {"baby": "drp/set5_baby.png", "butterfly": "alr/butterfly.png", "f16": "dip/denoising_F16_GT.png"}
-# paper 001, Table I, Set5 rows (PSNR / SSIM at SR 50 %, 30 %, 10 %; full size, oracle-best iterate)
+# Xu et al. (NGR), Table I, Set5 rows (PSNR / SSIM at SR 50 %, 30 %, 10 %; full size, oracle-best iterate)
 PAPER_SET5 = {"dip": {0.5: (37.88, 0.964), 0.3: (34.50, 0.936), 0.1: (29.18, 0.866)},
               "ngr": {0.5: (40.33, 0.974), 0.3: (35.84, 0.951), 0.1: (29.70, 0.881)}}
 
@@ -176,7 +176,7 @@ def write_inpaint(rows, rates, args, env):
              else "per-pixel masks shared by the colour channels")
     variants = [k for k in ngr_variants(args) if all(k in r for r in rows)]
     label = {k: "NGR" if k == "ngr" else f"NGR λ_t={k[6:]}" for k in variants}
-    lines = ["# NGR vs DIP, RGB inpainting (paper 001, Table I) at CPU scale", "", C.env_line(env), "",
+    lines = ["# NGR vs DIP, RGB inpainting (Xu et al., Table I) at CPU scale", "", C.env_line(env), "",
              f"Images {how} to {args.size}×{args.size}; {masks}; {args.iters} iterations for every method; the image "
              "after the last iteration (no ground truth used). PSNR (dB) / SSIM (uniform 7×7). NGR: the "
              "`rgb-inpainting` preset (λ_t = 0.5); other λ_t columns, if any, change only λ_t. Oracle = best PSNR "
@@ -269,7 +269,7 @@ def cmd_video(args, root, env):
     cases = [("inpainting, SR 20 %", inpaint, ngr.preset("multichannel-inpainting"), dip_inpainting(t), True),
              ("denoising, σ = 0.1", problems.Denoise(noisy, 0.1), ngr.preset("video-denoising"), dip_denoising(), None)]
     rows = multichannel_rows(args, "video", video, cases, env)
-    write_multichannel("ngr_video_cpu", "NGR vs DIP on a grey video (paper 001, Tables II and V) at CPU scale", rows,
+    write_multichannel("ngr_video_cpu", "NGR vs DIP on a grey video (Xu et al., Tables II and V) at CPU scale", rows,
                        args, env, [f"{t} frames of {args.size}×{args.size} panned over kate (2 px right, 1 px down per "
                                    f"frame); {args.iters} iterations for every method, final image, no ground truth "
                                    "used. Scored on the (H, W, T) stack (SAM: angle between the pixels' temporal "
@@ -287,7 +287,7 @@ def cmd_hsi(args, root, env):
               True),
              ("weak mixed noise", problems.Denoise(noisy), ngr.preset("hsi-mixed-denoising"), dip_denoising(), None)]
     rows = multichannel_rows(args, "hsi", cube, cases, env)
-    write_multichannel("ngr_hsi_cpu", "NGR vs DIP on a hyperspectral cube (paper 001, Tables III and VI) at CPU scale",
+    write_multichannel("ngr_hsi_cpu", "NGR vs DIP on a hyperspectral cube (Xu et al., Tables III and VI) at CPU scale",
                        rows, args, env, [
                            f"Cube {args.size}×{args.size}×{args.bands}: castle's R, G, B as abundances × three smooth "
                            "synthetic endmember spectra (jaxreg.data.spectral_cube; not a measured HSI). Mixed noise: "
@@ -320,7 +320,7 @@ def cmd_deblur(args, root, env):
              f"{row['tv']['wall_s']:.1f} s"],
             [f"NGR (ngr-denoise, λ = {args.ngr_lam}, {args.iters} iterations, final image)", fmt(row["ngr"]),
              f"{row['ngr']['compile_s']:.1f} + {row['ngr']['run_s']:.1f} s"]]
-    md = "\n".join(["# NGR deblurring (beyond paper 001) vs TV deconvolution", "", C.env_line(env), "",
+    md = "\n".join(["# NGR deblurring (beyond the NGR paper) vs TV deconvolution", "", C.env_line(env), "",
                     f"castle {args.size}×{args.size}, ALR kernel {args.kernel} (25×25), circular blur, Gaussian "
                     f"noise σ = {args.sigma}. NGR oracle PSNR (best iterate): {row['ngr']['oracle_psnr']:.2f} dB at "
                     f"iteration {row['ngr']['oracle_iter']}.", "",

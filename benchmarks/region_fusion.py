@@ -5,7 +5,7 @@
    astronaut, coffee, chelsea and the DIP F-16, σ = 0.1, seeded).  Each crop is the 64×64 window, on a
    16-pixel grid, with the most gradient energy of its image.  Energy
    ``E = Σ‖S − I‖² + λ·#(4-neighbour pairs whose colour differs)`` of both results, and their ratio
-   in-graph / sequential (the issue asks ≤ 1.02 on every case and a median ≤ 1.01).
+   in-graph / sequential (the target: ≤ 1.02 on every case and a median ≤ 1.01).
 2. **vmap over 12 λ**: one ``jax.jit(jax.vmap(...))`` call, its number of compilations, equality with 12
    separate calls, and both run times.
 3. **Timing on the 400×378 clip art** ``clip1`` (its q10 JPEG and its ground truth, λ = 0.025, 50 passes):
@@ -180,7 +180,7 @@ def main(argv=None):
                       f"{t['energy_in_graph']:.3f}", f"{t.get('energy_sequential', float('nan')):.3f}"])
     md.append(C.table(["image", "in-graph compile", "in-graph run (median)", "sequential (numba)",
                        "sequential (pure Python)", "E in-graph", "E sequential"], trows))
-    md.append("\nThe authors' C++ takes about 0.1 s on this kind of machine (issue 4); it is not run here.")
+    md.append("\nThe authors' C++ takes about 0.1 s on this kind of machine; it is not run here.")
     fig = {"environment": env, "energies": records, "summary": summary, "vmap": vm, "timing": times}
     C.write_results("region_fusion", fig, "\n".join(md), args.out)
 

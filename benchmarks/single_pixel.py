@@ -1,4 +1,5 @@
-"""Single-pixel camera (paper 002, Table 3 setting): PSNR for compression factors 1, 2, 4, 8.
+"""Single-pixel camera (the Table 3 setting of Anderson, "Regularization and applications of a network structure
+deep image prior"): PSNR for compression factors 1, 2, 4, 8.
 
 Gray ``--size``×``--size`` images (H, W powers of two): Barbara (``dip/restoration_barbara.png``) and a
 clip art (``clipart/gt/clip<N>.png``, composited ``RGB·α/255``, converted to luma) as a stand-in for the
@@ -45,7 +46,7 @@ METHODS = {
     "pnp-bm3d": ("pnp-admm", {"prior": "bm3d"}),
     "pnp-dip": ("pnp-admm", {"prior": "dip"}),
 }
-PAPER = {  # paper 002, Table 3 (their sizes and settings; not reproduced here), CF -> (TV, BM3D)
+PAPER = {  # Anderson, Table 3 (their sizes and settings; not reproduced here), CF -> (TV, BM3D)
     "stanford logo": {1: (51.18, 56.17), 2: (43.11, 50.27), 4: (17.62, 42.13), 8: (15.77, 20.98)},
     "barbara": {1: (38.12, 41.69), 2: (28.97, 31.81), 4: (23.71, 26.23), 8: (20.29, 21.65)},
 }
@@ -156,7 +157,7 @@ def markdown(fig):
     env = fig["environment"]
     rows = fig["rows"]
     s = fig["size"]
-    lines = ["# Single-pixel camera (paper 002, Table 3 setting): PSNR (dB) by compression factor", "",
+    lines = ["# Single-pixel camera (Anderson, Table 3 setting): PSNR (dB) by compression factor", "",
              f"Recorded {C.env_line(env)}. Gray {s}×{s} images; `A = SubsampledHadamard.from_compression"
              "((H, W, 1), CF)` (orthonormal Walsh–Hadamard, lowest-sequency patterns), noise-free `y = A x`. "
              f"`lam` per cell by one `jaxreg.sweep` over {list(map(float, fig['lam_grid']))} (**oracle**: best "
@@ -172,7 +173,7 @@ def markdown(fig):
                   "if several), so its cells are not tuned like the others.", ""]
     dp = [r for r in rows if r["method"] == "pnp-dip"]
     if dp:
-        lines += [f"*pnp-dip* = `pnp-admm` with prior `dip` (paper 002's no-skip autoencoder, 5 scales of 128, fitted "
+        lines += [f"*pnp-dip* = `pnp-admm` with prior `dip` (Anderson's no-skip autoencoder, 5 scales of 128, fitted "
                   f"by {dp[0]['inner']} warm-started Adam steps at lr {dp[0]['lr']:g} per ADMM iteration; the paper "
                   f"used lr 1e-4 and an unstated number of steps), {dp[0]['iters']} ADMM iterations, rho 1, **not "
                   "swept** (the DIP denoiser ignores lam); the PSNR is of the last iterate, with the best iterate's "

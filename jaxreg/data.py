@@ -286,8 +286,8 @@ def upsample(image, factor, *, method: str = "bicubic"):
 
 def mixed_noise(key, cube, *, sigma_range=(0.1, 0.4), impulse=0.1, band_fraction=0.2, lines: int = 35,
                 sigma_scale: float = 1.0):
-    """Mixed noise of hyperspectral denoising (NGR paper 001, §III-B2 "weak mixed noise"; strong: ``impulse=0.25,
-    band_fraction=0.5``) on a cube ``(H, W, B)``.
+    """Mixed noise of hyperspectral denoising (Xu et al., "Neural Gradient Regularizer", §III-B2 "weak mixed
+    noise"; strong: ``impulse=0.25, band_fraction=0.5``) on a cube ``(H, W, B)``.
 
     1. every band ``b`` gets Gaussian noise of standard deviation ``σ_b ~ U[sigma_range] · sigma_scale``;
     2. salt-and-pepper impulses (0 or 1) replace a fraction ``impulse`` of all entries;

@@ -90,7 +90,7 @@ class ALR(Method):
     """Adversarial local regulariser: Adam on the image for data term + λ · mean critic score (module docstring)."""
 
     name = "alr"
-    paper = "Prost, Houdard, Almansa & Papadakis, SSVM 2021 (paper 004)"
+    paper = "Prost, Houdard, Almansa & Papadakis, SSVM 2021"
     problems = (IdentityProblem, Deblur, Inpaint)
     positive = ("lr", "lr_end", "steps")
     default_iters = 50  # the paper's run (``jaxreg restore`` uses it when --iters is not given)

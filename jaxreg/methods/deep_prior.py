@@ -12,7 +12,7 @@ The seed is ``(H, W)`` unless the network has an ``upsampling_factor()`` ``f`` (
 * ``"weights"`` — every network parameter θ, with ``z`` fixed (DIP; Ulyanov et al. 2018);
 * ``"seed-bn"`` — the seed ``z`` and the BatchNorm affine parameters θ_BN only; the convolution weights and
   biases stay *exactly* at their random initialisation (the Deep Random Projector; Li, Wang, Zhuang & Sun,
-  CVPR 2023, paper 003): ``min_{z, θ_BN} ℓ(y, A g_θ(z))``.  Only the trained leaves are differentiated and
+  CVPR 2023): ``min_{z, θ_BN} ℓ(y, A g_θ(z))``.  Only the trained leaves are differentiated and
   updated; the frozen ones are passed through as the same arrays (:func:`jaxreg.nets.replace`).
 
 :meth:`NetworkMethod.network_step` is the one optimiser step every method takes, whatever is trained.

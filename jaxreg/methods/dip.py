@@ -1,19 +1,20 @@
 """Deep image prior (Ulyanov, Vedaldi & Lempitsky, "Deep image prior", CVPR 2018) for every problem, DIP-TV,
-weight-regularised DIP and Wiener + DIP (Anderson, paper 002).
+weight-regularised DIP and Wiener + DIP (Anderson, "Regularization and applications of a network structure deep
+image prior", Stanford report).
 
 A randomly initialised network ``g_θ`` with a fixed random input ``z`` is fitted to the observation through the
 forward model; the network's structure is the prior.  One iteration (as the official notebooks):
 
     ε_t ~ N(0, I);   x_t = g_θ(z + σ_z ε_t)                               input perturbation ``reg_noise_std``
     L(θ) = mean((A x_t − y)²) + tv_weight · TV_ε(x_t) / n
-           + l1_weight · Σ_W ‖W‖₁ + l2_weight · Σ_W ½‖W‖²                  (paper 002, §4.1; W = conv kernels)
+           + l1_weight · Σ_W ‖W‖₁ + l2_weight · Σ_W ½‖W‖²                  (Anderson, §4.1; W = conv kernels)
     θ ← Adam(lr) step on ∇L(θ)
     x̄_t = ema · x̄_{t−1} + (1 − ema) · x_t                                exponential average (x̄_0 = g_θ₀(z))
 
 with ``n`` the number of image entries and ``TV_ε(x) = Σ √((D_h x)² + (D_w x)² + ε)`` (differences without
 wrap-around).  ``tv_weight > 0`` is DIP-TV (Liu, Sun, Xu & Kamilov, "Image restoration using total variation
 regularized deep image prior", ICASSP 2019): method ``dip-tv``; its ADMM splitting is ``dip-tv-admm``.
-Dropout (paper 002) is a property of the network: ``net=Autoencoder(p_keep=0.9)``; the method then draws a
+Dropout (Anderson) is a property of the network: ``net=Autoencoder(p_keep=0.9)``; the method then draws a
 dropout key every iteration and its image is the deterministic forward pass (no dropout) of the current θ.
 
 **Fall-back.**  Every ``check_every`` iterations the PSNR of ``A x_t`` against ``y`` is compared with the last
@@ -105,7 +106,7 @@ class DIP(NetworkMethod):
     """Deep image prior, stopped without the ground truth (ES-WMV); EMA, input noise, fall-back, weight penalties."""
 
     name = "dip"
-    paper = "Ulyanov, Vedaldi & Lempitsky, CVPR 2018; regularisation: Anderson (paper 002); ES-WMV: Wang et al., TMLR 2023"
+    paper = "Ulyanov, Vedaldi & Lempitsky, CVPR 2018; regularisation: Anderson; ES-WMV: Wang et al., TMLR 2023"
     problems = (Problem,)
     positive = ("lr",)
     nonnegative = ("reg_noise_std", "ema", "tv_weight", "l1_weight", "l2_weight")
@@ -269,7 +270,7 @@ class DIPTVADMM(DIP):
 @register
 @pytree_dataclass
 class WienerDIP(DIP):
-    """Wiener + DIP (Anderson, paper 002 §5.1): Wiener-deconvolve, then fit a DIP to the Wiener image.
+    """Wiener + DIP (Anderson, §5.1): Wiener-deconvolve, then fit a DIP to the Wiener image.
 
     The defaults are the paper's: the no-skip autoencoder (:class:`jaxreg.nets.Autoencoder`) and Adam with
     ``lr = 1e-4``; the Wiener step is :func:`jaxreg.methods.wiener.wiener_deconvolve` with ``balance`` and
@@ -277,7 +278,7 @@ class WienerDIP(DIP):
     """
 
     name = "wiener-dip"
-    paper = "Anderson, Regularization and applications of a network structure deep image prior (paper 002)"
+    paper = "Anderson, Regularization and applications of a network structure deep image prior, Stanford report"
     problems = (Deblur,)
     nonnegative = DIP.nonnegative + ("balance",)
 

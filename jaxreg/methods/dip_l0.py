@@ -1,5 +1,5 @@
 """DIP-ℓ0: deep image prior with the ℓ0 gradient regulariser, solved by ADMM (Tran, Bui & Xin, "Deep image
-prior with L0 gradient regularizer for image smoothing", paper 000, Algorithm 1).
+prior with L0 gradient regularizer for image smoothing", Algorithm 1).
 
 Problem (3) of the paper, with a forward operator ``A`` (``A = I`` in the paper: smoothing, JPEG artefacts):
 
@@ -64,17 +64,17 @@ def l0_prox(q, lam, *, l0_step: str = "fusion", max_loop: int = 50):
 
 
 def exponential_average(u, g, gamma, average: str):
-    """``γ u + (1 − γ) g`` (the authors' code) or ``γ g + (1 − γ) u`` (paper 000, eq. 7)."""
+    """``γ u + (1 − γ) g`` (the authors' code) or ``γ g + (1 − γ) u`` (the paper's eq. 7)."""
     return gamma * u + (1.0 - gamma) * g if average == "code" else gamma * g + (1.0 - gamma) * u
 
 
 @register
 @pytree_dataclass
 class DIPL0(NetworkMethod):
-    """DIP-ℓ0 (paper 000, Algorithm 1): ADMM with K Adam steps on θ and an ℓ0 step by region fusion per iteration."""
+    """DIP-ℓ0 (Tran et al., Algorithm 1): ADMM with K Adam steps on θ and an ℓ0 step by region fusion per iteration."""
 
     name = "dip-l0"
-    paper = "Tran, Bui & Xin, Deep image prior with L0 gradient regularizer for image smoothing (paper 000)"
+    paper = "Tran, Bui & Xin, Deep image prior with L0 gradient regularizer for image smoothing"
     problems = (Problem,)
     positive = ("lam", "beta", "lr")
 

@@ -1,5 +1,5 @@
 """Deep Random Projector (Li, Wang, Zhuang & Sun, "Deep Random Projector: accelerated deep image prior",
-CVPR 2023, paper 003; code ``sun-umn/Deep-Random-Projector``), and DRP as the prior inside DIP-ℓ0 and NGR.
+CVPR 2023; code ``sun-umn/Deep-Random-Projector``), and DRP as the prior inside DIP-ℓ0 and NGR.
 
 DIP fits all the weights θ of a deep network to ``y``.  DRP keeps a *shallow* network's convolutions frozen at
 their random initialisation and optimises the input seed ``z`` and the BatchNorm affine parameters θ_BN instead,
@@ -34,9 +34,9 @@ convolutions, ×32 bilinear upsampling, ReLU then BatchNorm): the seed ``z ~ U[0
 script; the poster's figure is the only description, so the Deep Decoder has no extra input BatchNorm here
 (its first layer is already followed by one) and the hyperparameters are the denoising preset's.
 
-**DRP as a prior in other methods** (``drp-l0``, ``drp-ngr``): DIP-ℓ0's θ-update (K Adam steps, paper 000
-eq. 6a) and NGR's network step (paper 001 eq. 11) become updates of (z, θ_BN) of frozen one-scale DRP networks
-(``trains="seed-bn"``); everything else in those algorithms is unchanged.  The DIP-ℓ0 paper names DRP as its
+**DRP as a prior in other methods** (``drp-l0``, ``drp-ngr``): DIP-ℓ0's θ-update (K Adam steps, Tran, Bui &
+Xin, eq. 6a) and NGR's network step (Xu et al., eq. 11) become updates of (z, θ_BN) of frozen one-scale DRP
+networks (``trains="seed-bn"``); everything else in those algorithms is unchanged.  The DIP-ℓ0 paper names DRP as its
 future work; these combinations are new, so their defaults (lr) were chosen on validation images and are
 reported as such in ``docs/drp.md``.
 """
@@ -77,10 +77,10 @@ def anisotropic_tv(x):
 @register
 @pytree_dataclass
 class DRP(DIP):
-    """DRP-DIP: frozen one-scale skip net; Adam on the seed and BatchNorm for √MSE + λ·TV (paper 003)."""
+    """DRP-DIP: frozen one-scale skip net; Adam on the seed and BatchNorm for √MSE + λ·TV (Li et al., CVPR 2023)."""
 
     name = "drp"
-    paper = "Li, Wang, Zhuang & Sun, Deep Random Projector: accelerated deep image prior, CVPR 2023 (paper 003)"
+    paper = "Li, Wang, Zhuang & Sun, Deep Random Projector: accelerated deep image prior, CVPR 2023"
     problems = (Problem,)
 
     lr: float = 0.1
@@ -121,7 +121,7 @@ class DRP(DIP):
 @register
 @pytree_dataclass
 class DRPDD(DRP):
-    """DRP-DD: the Deep Decoder with frozen 1×1 convolutions; Adam on its seed and BatchNorms (paper 003)."""
+    """DRP-DD: the Deep Decoder with frozen 1×1 convolutions; Adam on its seed and BatchNorms (Li et al., CVPR 2023)."""
 
     name = "drp-dd"
 
@@ -144,10 +144,10 @@ class DRPDD(DRP):
 @register
 @pytree_dataclass
 class DRPL0(DIPL0):
-    """DIP-ℓ0 (paper 000, Algorithm 1) whose θ-update trains the seed and BatchNorm of a frozen DRP network."""
+    """DIP-ℓ0 (Tran, Bui & Xin, Algorithm 1) whose θ-update trains the seed and BatchNorm of a frozen DRP network."""
 
     name = "drp-l0"
-    paper = ("Tran, Bui & Xin (paper 000) with the prior of Li, Wang, Zhuang & Sun (paper 003): the DIP-ℓ0 "
+    paper = ("Tran, Bui & Xin with the prior of Li, Wang, Zhuang & Sun: the DIP-ℓ0 "
              "paper's future work")
 
     lr: float = 0.05
@@ -168,10 +168,10 @@ class DRPL0(DIPL0):
 @register
 @pytree_dataclass
 class DRPNGR(NGR):
-    """NGR inpainting (paper 001, Algorithm 1) with three frozen one-scale DRP gradient networks (seed + BN trained)."""
+    """NGR inpainting (Xu et al., Algorithm 1) with three frozen one-scale DRP gradient networks (seed + BN trained)."""
 
     name = "drp-ngr"
-    paper = "Xu et al. (paper 001) with the prior of Li, Wang, Zhuang & Sun (paper 003)"
+    paper = "Xu et al. with the prior of Li, Wang, Zhuang & Sun"
 
     lr: float = 0.05
     reg_noise_std: float = 0.0

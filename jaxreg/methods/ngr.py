@@ -1,5 +1,5 @@
 """NGR: the neural gradient regulariser (Xu, Wang, Zhao, Peng, Cao, Meng, Zhang, Timofte & Van Gool, "Neural
-Gradient Regularizer", paper 001; code ``yyfz/Neural-Gradient-Regularizer``).
+Gradient Regularizer"; code ``yyfz/Neural-Gradient-Regularizer``).
 
 Three untrained networks ``f_Θi`` (one per axis ``i ∈ {h, v, t}``, :class:`jaxreg.nets.NGRNet`), fed a fixed
 random input ``G⁰`` perturbed every iteration, predict the gradient maps of the image; the image is tied to them
@@ -222,10 +222,10 @@ class _NGRBase(NetworkMethod):
 @register
 @pytree_dataclass
 class NGR(_NGRBase):
-    """NGR inpainting (paper 001, Algorithm 1): Adam on the gradient networks, then K, X (FFT) and Λ updates."""
+    """NGR inpainting (Xu et al., Algorithm 1): Adam on the gradient networks, then K, X (FFT) and Λ updates."""
 
     name = "ngr"
-    paper = "Xu et al., Neural Gradient Regularizer (paper 001), Algorithm 1"
+    paper = "Xu et al., Neural Gradient Regularizer, Algorithm 1"
     problems = (Inpaint,)
     positive = _NGRBase.positive + ("mu_max", "lam_t")
 
@@ -307,7 +307,7 @@ class NGRDenoise(_NGRBase):
     """NGR denoising (the authors' code) and deblurring by circular blur: ADMM with a sparse or Gaussian residual."""
 
     name = "ngr-denoise"
-    paper = "Xu et al., Neural Gradient Regularizer (paper 001), denoising as in the authors' code"
+    paper = "Xu et al., Neural Gradient Regularizer, denoising as in the authors' code"
     problems = (Denoise, Deblur)
     positive = _NGRBase.positive + ("lam", "mu_max", "mu12_max", "mu3_max", "beta", "gamma")
     nonnegative = _NGRBase.nonnegative + ("weight_decay", "ema")

@@ -4,11 +4,12 @@ For ``½‖A x − y‖² + lam · R(x)`` with the proximal step of ``R`` replac
 
     x ← (AᵀA + ρ I)⁻¹ (Aᵀy + ρ (z − u))      (problem.solve_normal: exact for denoise, circular
                                                 blur, inpainting and Hadamard compressive sensing)
-    z ← D(x + u; t = lam/ρ)                     (TV, ℓ0, BM3D, or a deep prior of a later issue)
+    z ← D(x + u; t = lam/ρ)                     (TV, ℓ0, BM3D, or a deep prior such as DIP)
     u ← u + x − z
 
-as in Anderson (paper 002) for the single-pixel camera.  ``prior`` is a name from
-:data:`jaxreg.regularizers.priors.PRIORS` (``"tv"``, ``"l0"``, ``"bm3d"``) or a prior instance.
+as in Anderson, "Regularization and applications of a network structure deep image prior" (Stanford report) for the
+single-pixel camera.  ``prior`` is a name from :data:`jaxreg.regularizers.priors.PRIORS` (``"tv"``, ``"l0"``,
+``"bm3d"``) or a prior instance.
 The history records the data fidelity and the residuals ``r = ‖x − z‖``, ``s = ρ‖z − z_prev‖``.
 """
 
@@ -33,7 +34,7 @@ class PnPADMM(Method):
     """Plug-and-play ADMM with a pluggable denoising prior (tv, l0, bm3d, deep priors)."""
 
     name = "pnp-admm"
-    paper = "Venkatakrishnan, Bouman & Wohlberg 2013; single-pixel camera: Anderson (paper 002)"
+    paper = "Venkatakrishnan, Bouman & Wohlberg 2013; single-pixel camera: Anderson"
     positive = ("lam", "rho")
     nonnegative = ("tol",)
 

@@ -3,7 +3,8 @@
 Minimises ``Σ‖S − y‖² + λ · #(4-neighbour pairs whose colour differs)`` for the identity-model
 problems (smoothing, JPEG artefacts, denoising) with :func:`jaxreg.regularizers.region_fusion`: the
 in-graph parallel algorithm by default, the published sequential sweep on the host with
-``exact=True``.  It is a baseline of DIP-ℓ0 (paper 000, Table 2) and its ℓ0 step.
+``exact=True``.  It is a baseline of DIP-ℓ0 (Tran, Bui & Xin, "Deep image prior with L0 gradient regularizer
+for image smoothing", Table 2) and its ℓ0 step.
 """
 
 from __future__ import annotations

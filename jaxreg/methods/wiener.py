@@ -6,7 +6,8 @@ with ``R`` the identity (``|R̂|² = 1``) or the discrete Laplacian (``R̂ = Σ_
 over H and W), as in ``skimage.restoration.wiener(..., clip=False)`` (Orieux, Giovannelli & Rodet,
 JOSA A 2010).  Non-iterative: :func:`wiener_deconvolve` is a pure function; the method ``wiener``
 computes it in ``init`` (one iteration) so it runs through ``solve``/``sweep`` like every method,
-and it is the first stage of "Wiener + DIP" (Anderson, paper 002).
+and it is the first stage of "Wiener + DIP" (Anderson, "Regularization and applications of a
+network structure deep image prior", Stanford report).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Wiener(ClosedForm):
     """Wiener deconvolution (circular model) with identity or Laplacian regulariser; one iteration."""
 
     name = "wiener"
-    paper = "Wiener 1949; as skimage.restoration.wiener (Orieux et al. 2010); paper 002 (Anderson)"
+    paper = "Wiener 1949; as skimage.restoration.wiener (Orieux et al. 2010); Wiener + DIP: Anderson"
     problems = (Deblur,)
     nonnegative = ("balance",)
 

@@ -9,7 +9,7 @@ defaults:
 network            what                                                                       parameters
 =================  =========================================================================  =============
 :class:`Skip`      DIP skip net, 5 scales of 128, skip 4, bilinear, reflection, sigmoid       2,217,831 (32→3)
-:class:`Autoencoder`  the skip net without skip connections, optional dropout (paper 002)     —
+:class:`Autoencoder`  the skip net without skip connections, optional dropout (Anderson)      —
 :class:`DRPNet`    DRP: trainable input BN + one-scale skip net (denoising preset: w 64, s 4)  82,979 + 6 (3→3)
 :class:`DeepDecoder`  Deep Decoder ``decodernw`` ([128]×5, 1×1 convs, ×32 upsampling)          100,224
 :class:`NGRNet`    NGR: three independent skip nets (no sigmoid), one per gradient axis       3 × 2,184,307 (3→3)

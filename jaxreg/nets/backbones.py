@@ -1,4 +1,4 @@
-"""Alternative image-to-image backbones for NGR's robustness study (paper 001, Xu et al., "Neural Gradient
+"""Alternative image-to-image backbones for NGR's robustness study (Xu et al., "Neural Gradient
 Regularizer", §III-C3 and Fig. 13: "ResNet [48], U-Net [49], and a convolutional network composed of ten
 convolution-batch normalization-ReLU blocks").  The paper gives no further detail and the NGR code ships only
 the skip net, so these follow the DIP code's ``models/unet.py`` and ``models/resnet.py`` (the repository NGR

@@ -1,4 +1,4 @@
-"""The NGR gradient network (Xu et al., "Neural Gradient Regularizer", paper 001; code
+"""The NGR gradient network (Xu et al., "Neural Gradient Regularizer"; code
 ``yyfz/Neural-Gradient-Regularizer``, ``NGR.py``: ``NGR_net``).
 
 Three **independent** networks, all fed the same input ``z``, predict the gradient maps of the image along

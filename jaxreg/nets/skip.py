@@ -1,6 +1,7 @@
 """The DIP ``skip`` encoder–decoder (Ulyanov, Vedaldi & Lempitsky, "Deep image prior", CVPR 2018; the
 authors' ``models/skip.py``), the network of DIP, DIP-TV, DIP-ℓ0, NGR and DRP, and its no-skip autoencoder
-variant (paper 002's regularisation study).
+variant (the regularisation study of Anderson, "Regularization and applications of a network structure deep
+image prior", Stanford report).
 
 Topology, one level per scale ``i = 0 … n-1`` (``d`` = the level's input depth, ``nd, nu, ns`` = channels
 down / up / skip of the level, ``k = nu[i+1]`` below the deepest level and ``nd[i]`` at it)::
@@ -161,7 +162,7 @@ class Skip(nn.Module):
 
 
 class Autoencoder(Skip):
-    """The skip network without skip connections (``skip=[0]*5``; paper 002), optionally with dropout.
+    """The skip network without skip connections (``skip=[0]*5``; Anderson), optionally with dropout.
 
     Same fields as :class:`Skip`; ``channels_skip`` defaults to zeros.  ``p_keep < 1`` adds inverted dropout
     after every activation, drawing from ``rngs={'dropout': key}`` (see the module docstring).

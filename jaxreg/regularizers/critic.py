@@ -1,4 +1,4 @@
-"""A learned critic as a regulariser: ``R(x)``, the mean critic score over the patches of ``x`` (ALR, paper 004).
+"""A learned critic as a regulariser: ``R(x)``, the mean critic score over the patches of ``x`` (ALR).
 
 Prost, Houdard, Almansa & Papadakis, "Learning local regularization for variational image restoration",
 SSVM 2021, eq. (3)::

@@ -1,4 +1,5 @@
-"""A deep image prior as the denoising step of plug-and-play ADMM (Anderson, paper 002 §5.3).
+"""A deep image prior as the denoising step of plug-and-play ADMM (Anderson, "Regularization and
+applications of a network structure deep image prior", Stanford report, §5.3).
 
 ``prior="dip"`` in :class:`jaxreg.methods.pnp.PnPADMM` replaces ``z ← D(x + u)`` by fitting a network to
 ``v = x + u``:

@@ -2,8 +2,8 @@
 
 A prior is a small pytree with ``init(key, shape) -> state`` and
 ``denoise(state, v, t) -> (z, state)``; ``t = lam/ρ`` is the strength of the step.  The state lets
-a prior warm-start (TV) or carry a network (deep priors, added by later issues through
-:func:`register_prior`).
+a prior warm-start (TV) or carry a network (deep priors, such as ``"dip"`` of
+:mod:`jaxreg.regularizers.deep_priors`, added through :func:`register_prior`).
 
 * :class:`TVPrior` — ``prox_{t·TV}`` by ``num_inner`` warm-started TV-ADMM iterations.
 * :class:`L0Prior` — ``prox_{t·C}`` with ``C`` the ℓ0 gradient count, by Xu et al.'s smoother with
