@@ -267,11 +267,12 @@ def _progress_info(records):
 
 
 def run(problem, method, params, key, reference, *, levels, num_iters, tol, data_range, chunk_size,
-        progress, shard=None, label="jaxreg", plan=None, image_shape=None):
+        progress, shard=None, label="jaxreg", plan=None, image_shape=None, checkpoint=None):
     """Initialise and iterate (batched over ``levels``); returns a dict of host/device results.
 
     With a ``plan`` that records criteria (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}``
-    from ``plan.build``.
+    from ``plan.build``.  ``checkpoint = (directory, every)`` resumes from and writes run checkpoints
+    (:mod:`jaxreg.checkpoint`).
     """
     metric_names = ()
     if reference is not None:
@@ -282,6 +283,13 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
     if progress is None:
         progress = sys.stderr.isatty()
 
+    saver = None
+    if checkpoint is not None:
+        from .checkpoint import RunCheckpoint, fingerprint
+        directory, every = checkpoint
+        saver = RunCheckpoint(directory, every, fingerprint(
+            method=method, params=params, problem=problem, key=key, reference=reference, num_iters=num_iters,
+            chunk_size=length, tol=tol, data_range=data_range, plan=plan, levels=levels))
     init_args = as_arrays((method, params, key, problem))
     scalars = as_arrays((num_iters, float(tol), float(data_range)))
     if shard is not None:
@@ -294,26 +302,34 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
     jax.block_until_ready(carry)
     run_s = time.perf_counter() - t0
 
+    chunks = []
+    done = resumed = 0
+    if saver is not None:
+        restored = saver.restore(carry)
+        if restored is not None:
+            carry, chunks, done, _ = restored
+            resumed = done
+
     step_args = (carry, method_a, params_a, problem_a, reference) + tuple(scalars)
     chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names, plan), step_args)
 
     bar = _Progress(progress, int(num_iters), label)
-    chunks = []
-    done = 0
+    stopped = not np.any(np.asarray(carry["status"]) == RUNNING)
+    bar.update(min(done, int(num_iters)))
     try:
         t0 = time.perf_counter()
-        while done < num_iters:
+        while done < num_iters and not stopped:
             carry, records = chunk_exe(carry, method_a, params_a, problem_a, reference, *scalars)
             records = jax.device_get(records)
             status = np.asarray(carry["status"])
             chunks.append(records)
-            done += length
+            previous, done = done, done + length
             stopped = not np.any(status == RUNNING)
             performed = int(np.max(carry["iteration"]))  # small host read, once per chunk
             bar.update(performed if stopped else min(done, num_iters), _progress_info(records),
                        total=performed if stopped else None)
-            if stopped:
-                break
+            if saver is not None and (stopped or done >= num_iters or done // saver.every > previous // saver.every):
+                saver.save(carry, chunks, done, run_s + time.perf_counter() - t0)
         jax.block_until_ready(carry)
         run_s += time.perf_counter() - t0
     finally:
@@ -324,7 +340,7 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
     status = np.where(status == RUNNING, int(Status.MAX_ITERS), status)
     history = _assemble(chunks, iterations, axis=len(levels))
     return {"carry": carry, "history": history, "iterations": iterations, "status": status,
-            "timings": {"compile_s": t_init + t_chunk, "run_s": run_s}}
+            "timings": {"compile_s": t_init + t_chunk, "run_s": run_s, **({"resumed_from": resumed} if saver else {})}}
 
 
 def _assemble(chunks, iterations, axis):

@@ -310,6 +310,8 @@ def cmd_restore(args) -> int:
                        f"{args.output!r} (write a .npy instead)")
     problem = _build_problem(args.task, y, args)
     if args.tune:
+        if args.checkpoint:
+            raise CLIError("--checkpoint applies to a single run, not to --tune")
         grid = parse_tune(args.tune, cls.parameters(), args.method)
         tuned = jaxreg.tune(problem, method, grid, key=jax.random.key(args.seed), num_iters=iters,
                             criterion=args.criterion, progress=not args.quiet)
@@ -327,12 +329,16 @@ def cmd_restore(args) -> int:
         return 0
     if args.criterion:
         raise CLIError("--criterion goes with --tune (to stop by a criterion: --set stopping=sure)")
+    if args.checkpoint_every is not None and not args.checkpoint:
+        raise CLIError("--checkpoint-every goes with --checkpoint DIR")
     result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=iters,
-                          progress=not args.quiet)
+                          progress=not args.quiet, checkpoint=args.checkpoint,
+                          checkpoint_every=args.checkpoint_every or 100)
     io.imwrite(args.output, np.clip(np.asarray(result.image), 0, 1))
     t = result.timings
-    print(f"{args.method}: {result.num_iters} iterations ({result.status.name}); compile {t['compile_s']:.2f} s, "
-          f"run {t['run_s']:.2f} s; wrote {args.output}")
+    resumed = f"resumed at iteration {t['resumed_from']}; " if t.get("resumed_from") else ""
+    print(f"{args.method}: {result.num_iters} iterations ({result.status.name}); {resumed}compile "
+          f"{t['compile_s']:.2f} s, run {t['run_s']:.2f} s; wrote {args.output}")
     return 0
 
 
@@ -422,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--criterion", choices=("sure", "gsure", "psure", "holdout", "j-invariance"),
                    help="no-reference criterion for --tune (default: sure with --sigma, holdout for inpaint, "
                         "j-invariance for denoising without --sigma)")
+    r.add_argument("--checkpoint", metavar="DIR", help="write run checkpoints to DIR; running the same command "
+                                                       "again resumes a killed run where it stopped")
+    r.add_argument("--checkpoint-every", type=int, metavar="N", help="iterations between checkpoints (default 100)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--force", action="store_true", help="allow overwriting the input file")
     r.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -9,6 +9,7 @@ import numpy as np
 import jax
 
 from . import _driver
+from .checkpoint import check_args
 from ._checks import as_float_array, check_nonnegative
 from ._driver import Status
 from .methods import Method
@@ -79,7 +80,8 @@ def check_run_args(problem, method, key, num_iters, reference, tol, data_range, 
 
 
 def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=None, tol: float = 0.0,
-          data_range: float = 1.0, chunk_size: int = 50, progress: bool | None = None, criteria=()) -> Result:
+          data_range: float = 1.0, chunk_size: int = 50, progress: bool | None = None, criteria=(),
+          checkpoint=None, checkpoint_every: int = 100) -> Result:
     """Run ``method`` on ``problem`` for at most ``num_iters`` outer iterations.
 
     The loop runs compiled (``lax.scan`` chunks of ``chunk_size`` iterations in
@@ -99,6 +101,11 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
         per-entry MSE to record in ``history[name]`` every iteration: ``"sure"``, ``"gsure"``, ``"psure"``,
         ``"holdout"``, ``"j-invariance"``.  A method whose ``stopping`` is one of these names adds it and
         returns the output with the lowest estimate (``history["selected_iteration"]`` says which).
+      checkpoint: a directory for run checkpoints (:mod:`jaxreg.checkpoint`): the whole state is written there
+        at the first chunk boundary after every ``checkpoint_every`` iterations and at the end, and a call
+        with the same arguments resumes from it (bit for bit the uninterrupted result); a directory holding
+        another run's checkpoints is a ``ValueError`` naming what differs.
+      checkpoint_every: iterations between checkpoints (rounded up to a multiple of ``chunk_size``).
 
     Returns:
       A :class:`Result`.  A non-finite step stops the run with status
@@ -108,6 +115,7 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
     if isinstance(problem, (list, tuple)):
         raise ValueError("solve takes one problem; use jaxreg.sweep for a list of problems")
     reference = check_run_args(problem, method, key, num_iters, reference, tol, data_range, chunk_size)
+    ckpt = check_args(checkpoint, checkpoint_every)
     plan = make_plan(problem, method, criteria)
     data = problem
     if plan is not None and plan.grouped:
@@ -115,7 +123,7 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
         data = {"group": group, "data": plan_data}
     out = _driver.run(data, method, {}, key, reference, levels=(), num_iters=num_iters, tol=tol,
                       data_range=data_range, chunk_size=chunk_size, progress=progress, label=method.name,
-                      plan=plan, image_shape=problem.image_shape)
+                      plan=plan, image_shape=problem.image_shape, checkpoint=ckpt)
     carry = out["carry"]
     grouped = plan is not None and plan.grouped
     state = jax.tree_util.tree_map(lambda a: a[0], carry["state"]) if grouped else carry["state"]

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _driver
+from .checkpoint import check_args
 from .selection import make_plan, probe_key
 from .solve import check_run_args
 
@@ -136,7 +137,8 @@ def _sharder(num_points):
 
 def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, mode: str = "product",
           num_seeds: int | None = None, tol: float = 0.0, data_range: float = 1.0, chunk_size: int = 50,
-          progress: bool | None = None, criteria=()) -> "SweepResult":
+          progress: bool | None = None, criteria=(), checkpoint=None,
+          checkpoint_every: int = 100) -> "SweepResult":
     """Run ``method`` at every point of ``grid`` with ``vmap``, in one compiled call.
 
     Args:
@@ -149,12 +151,14 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
       criteria: no-reference error estimates recorded per grid point (see :func:`jaxreg.solve` and
         :mod:`jaxreg.selection`); ``result.best("sure")`` then picks a grid point without the clean image.
         The probes and splits are drawn once and shared by every grid point and seed.
+      checkpoint, checkpoint_every: resume a killed sweep (the whole batched state), as in :func:`jaxreg.solve`.
       Other arguments as in :func:`jaxreg.solve`.
 
     With several local devices the grid axis is sharded across them
     (``jax.sharding``), padded to a multiple of the device count.
     """
     reference = check_run_args(problem, method, key, num_iters, reference, tol, data_range, chunk_size)
+    ckpt = check_args(checkpoint, checkpoint_every)
     points = grid_points(grid, mode)
     leaves = set(method._leaf_names)
     for name in points:
@@ -190,7 +194,8 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
     shard, padded = _sharder(num_points)
     out = _driver.run(problem, method, params, key, reference, levels=tuple(levels), num_iters=num_iters,
                       tol=tol, data_range=data_range, chunk_size=chunk_size, progress=progress, shard=shard,
-                      label=f"{method.name} sweep ({num_points} points)", plan=plan, image_shape=image_shape)
+                      label=f"{method.name} sweep ({num_points} points)", plan=plan, image_shape=image_shape,
+                      checkpoint=ckpt)
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
     if plan is not None and plan.grouped:  # the base runs (the companions sit on the axis after the batch levels)
