@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -113,6 +114,24 @@ def gray_square(gray: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop + Lanczos-resize a float gray ``(H, W, 1)`` image in [0, 1] to ``size × size``."""
     u8 = np.clip(np.round(gray[..., 0] * 255.0), 0, 255).astype(np.uint8)
     return _square_resize(u8, size).astype(np.float32)[..., None] / 255.0
+
+
+# ------------------------------------------------------------------------------------------------ resuming
+def run_checkpoint(args, script: str, *parts) -> Path | None:
+    """With ``--resume``, a checkpoint directory for one long solve (``jaxreg.solve(..., checkpoint=…)``), so a
+    killed benchmark resumes inside the image it was on; None otherwise.  Under ``<out>/.checkpoints/``."""
+    if not getattr(args, "resume", False):
+        return None
+    base = Path(args.out) if getattr(args, "out", None) else RESULTS
+    path = base / ".checkpoints" / script / "-".join(str(p) for p in parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def drop_checkpoint(path: Path | None) -> None:
+    """Remove a finished solve's checkpoints once its row is written (the row is what ``--resume`` keeps)."""
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------------ timing

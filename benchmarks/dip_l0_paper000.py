@@ -25,7 +25,9 @@ to 8 bits and re-compressed at JPEG quality 10 with Pillow, which is the input; 
 PSNR and SSIM by ``jaxreg.metrics`` (data_range 1; SSIM uniform 7×7, per channel, which is lower than the
 paper's); the paper's figures are printed beside ours for orientation (they are at full size).  Writes
 ``benchmarks/results/dip_l0_<command>[_<scale>].{md,json}``; the JSON is rewritten after every image and
-``--resume`` skips finished (image, method) pairs.
+``--resume`` skips finished (image, method) pairs and resumes the pair it was killed in from its last checkpoint
+(``benchmarks/results/.checkpoints/``, every 100 iterations; ``run_s`` of a resumed pair counts the last call only,
+``resumed_from`` says where it started).
 """
 
 from __future__ import annotations
@@ -115,17 +117,19 @@ def deep_method(name: str, args, beta: float):
     return methods.get(name, patience=args.patience)
 
 
-def run_deep(name, problem, ref, args, beta):
+def run_deep(name, problem, ref, args, beta, image=""):
     iters = args.num_iters if name == "dip-l0" else args.dip_iters
+    ckpt = C.run_checkpoint(args, "dip_l0_paper000", image, name)  # --resume: resume inside the image too
     r = jaxreg.solve(problem, deep_method(name, args, beta), key=KEY, num_iters=iters, reference=jnp.asarray(ref),
-                     chunk_size=50 if name == "dip-l0" else 100)
+                     chunk_size=50 if name == "dip-l0" else 100, checkpoint=ckpt, checkpoint_every=100)
     n = r.num_iters
     trace = r.history.get("psnr_iterate", r.history["psnr"])[:n]
     return {"psnr": float(metrics.psnr(r.image, ref, data_range=1.0)),
             "ssim": float(metrics.ssim(r.image, ref, data_range=1.0)),
             "oracle": float(np.nanmax(trace)), "oracle_iter": int(np.nanargmax(trace)) + 1, "iters": int(n),
             "kept_iter": int(r.history["selected_iteration"][n - 1]) if "selected_iteration" in r.history else int(n),
-            "compile_s": r.timings["compile_s"], "run_s": r.timings["run_s"]}
+            "compile_s": r.timings["compile_s"], "run_s": r.timings["run_s"],
+            "resumed_from": r.timings.get("resumed_from", 0)}
 
 
 def run_classical(name, problem, ref):
@@ -167,13 +171,14 @@ def run_table(kind, cases, args, beta, out_name, env, paper_cols, tune=None):
         for m in args.methods.split(","):
             if m in row:
                 continue
-            row[m] = run_deep(m, problem, ref, args, beta) if m in DEEP else run_classical(m, problem, ref)
+            row[m] = run_deep(m, problem, ref, args, beta, name) if m in DEEP else run_classical(m, problem, ref)
             print(name, m, {k: v for k, v in row[m].items()} if m in DEEP else
                   {k: round(v["psnr"], 2) for k, v in row[m].items()}, flush=True)
             if name not in done:
                 rows.append(row)
                 done[name] = row
             write_table(kind, rows, args, env, paper_cols, out_name, tune)
+            C.drop_checkpoint(C.run_checkpoint(args, "dip_l0_paper000", name, m))
         # every image has its own shape, hence its own executables: without this, XLA:CPU's code mappings pile
         # up and, after about 8 clip arts, LLVM fails with "Cannot allocate memory" (vm.max_map_count)
         jax.clear_caches()
