@@ -89,10 +89,13 @@ def scores(x, ref, multiband=False):
     return out
 
 
-def run(method, problem, ref, iters, *, composite=None, multiband=False):
-    """Solve for ``iters`` iterations; the final image's scores, the oracle (best PSNR over the iterations)."""
+def run(method, problem, ref, iters, *, composite=None, multiband=False, checkpoint=None):
+    """Solve for ``iters`` iterations; the final image's scores, the oracle (best PSNR over the iterations).
+    ``checkpoint`` (``--resume``): resume a killed solve from its last checkpoint (``run_s`` then counts the last
+    call only)."""
     t0 = time.perf_counter()
-    res = jaxreg.solve(problem, method, key=KEY, num_iters=iters, reference=ref)
+    res = jaxreg.solve(problem, method, key=KEY, num_iters=iters, reference=ref, checkpoint=checkpoint,
+                       checkpoint_every=100)
     img = res.image if composite is None else composite * problem.y + (1 - composite) * res.image
     jax.block_until_ready(img)
     wall = time.perf_counter() - t0
@@ -101,7 +104,8 @@ def run(method, problem, ref, iters, *, composite=None, multiband=False):
     every = max(1, len(traj) // 20)  # the PSNR trajectory at 20 points (the method's raw output; DIP's not composited)
     out.update(oracle_psnr=float(traj.max()), oracle_iter=int(traj.argmax()) + 1, iterations=int(res.num_iters),
                trajectory={int(j): float(traj[j - 1]) for j in range(every, len(traj) + 1, every)},
-               compile_s=res.timings.get("compile_s"), run_s=res.timings.get("run_s"), wall_s=wall)
+               compile_s=res.timings.get("compile_s"), run_s=res.timings.get("run_s"), wall_s=wall,
+               resumed_from=res.timings.get("resumed_from", 0))
     return out
 
 
@@ -144,12 +148,15 @@ def cmd_inpaint(args, root, env):
                 rows.append(row)
             todo = [key for key in (*variants, "dip") if key not in row]
             for key in todo:
+                ckpt = C.run_checkpoint(args, "ngr_paper001", name, rate, key)  # --resume: inside the run too
                 if key == "dip":
-                    row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask)
+                    row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask, checkpoint=ckpt)
                 else:
                     lam_t = variants[key]
                     cfg = ngr.preset("rgb-inpainting", **({} if lam_t is None else {"lam_t": lam_t}))
-                    row[key] = run(cfg, problem, ref, args.iters)
+                    row[key] = run(cfg, problem, ref, args.iters, checkpoint=ckpt)
+                write_inpaint(rows, rates, args, env)
+                C.drop_checkpoint(ckpt)
             if todo:
                 print(name, rate, {k: (round(v["psnr"], 2), round(v["oracle_psnr"], 2)) for k, v in row.items()
                                    if isinstance(v, dict) and "oracle_psnr" in v}, flush=True)
