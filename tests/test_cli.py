@@ -341,3 +341,24 @@ def test_console_entry_point_subprocess(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "jaxreg.cli", "methods", "--help", "nope"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "jaxreg: error:" in bad.stderr
+
+
+def test_the_command_keeps_compiled_programs_in_the_user_cache(tmp_path, image_file):
+    """A second `jaxreg restore` loads its executables from ~/.cache/jaxreg/xla (here a temporary
+    XDG_CACHE_HOME); JAXREG_NO_COMPILATION_CACHE turns it off."""
+    env = {k: v for k, v in os.environ.items() if k not in ("JAXREG_NO_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
+    cmd = [sys.executable, "-m", "jaxreg.cli", "restore", str(image_file), "-o", str(tmp_path / "o.png"),
+           "--task", "denoise", "--method", "tv", "--iters", "5", "--quiet"]
+    compile_s = []
+    for _ in range(2):
+        out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        compile_s.append(float(re.search(r"compile ([0-9.]+) s", out.stdout).group(1)))
+    cache = tmp_path / "cache" / "jaxreg" / "xla"
+    assert cache.is_dir() and any(cache.iterdir())
+    assert compile_s[1] < 0.5 * compile_s[0], compile_s
+    env["JAXREG_NO_COMPILATION_CACHE"] = "1"
+    env["XDG_CACHE_HOME"] = str(tmp_path / "other")
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and not (tmp_path / "other").exists()

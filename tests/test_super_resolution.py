@@ -25,8 +25,7 @@ def _kernel(name):
 
 # ------------------------------------------------------------------ operator
 @pytest.mark.parametrize("boundary", ["replicate", "circular"])
-@pytest.mark.parametrize("factor", [2, 3, 4])
-@pytest.mark.parametrize("kernel", ALL_KERNELS)
+@pytest.mark.parametrize("kernel, factor", [("lanczos2", 4), ("bicubic", 3), ("box", 2), ("array", 2), ("array", 3)])
 def test_adjoint_every_kernel(kernel, factor, boundary):
     op = ops.Decimation(_kernel(kernel), factor, (factor * 6, factor * 5, 2), boundary=boundary)
     assert op.out_shape == (6, 5, 2)
