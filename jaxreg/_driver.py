@@ -308,7 +308,7 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
         restored = saver.restore(carry)
         if restored is not None:
             carry, chunks, done, _ = restored
-            resumed = done
+            resumed = min(done, int(num_iters))
 
     step_args = (carry, method_a, params_a, problem_a, reference) + tuple(scalars)
     chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names, plan), step_args)
@@ -329,7 +329,7 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
             bar.update(performed if stopped else min(done, num_iters), _progress_info(records),
                        total=performed if stopped else None)
             if saver is not None and (stopped or done >= num_iters or done // saver.every > previous // saver.every):
-                saver.save(carry, chunks, done, run_s + time.perf_counter() - t0)
+                saver.save(carry, chunks, min(done, int(num_iters)), run_s + time.perf_counter() - t0)
         jax.block_until_ready(carry)
         run_s += time.perf_counter() - t0
     finally:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import warnings
 from pathlib import Path
@@ -54,10 +55,25 @@ def _leaf_bytes(x) -> bytes:
     return str(a.dtype).encode() + str(a.shape).encode() + a.tobytes()
 
 
-def tree_digest(tree) -> str:
-    """SHA-256 of a pytree: its structure (static fields included) and the bytes, dtype and shape of each leaf."""
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
+
+
+def tree_digest(tree, what: str = "the run") -> str:
+    """SHA-256 of a pytree: its structure (static fields included) and the bytes, dtype and shape of each leaf.
+
+    A static field whose ``repr`` names a memory address (a Python function, an object without a ``repr``)
+    would give another digest in every process, so the run could never resume: that is a ``ValueError`` now.
+    """
     leaves, treedef = jax.tree_util.tree_flatten(tree)
-    h = hashlib.sha256(str(treedef).encode())
+    text = str(treedef)
+    found = _ADDRESS.search(text)
+    if found:
+        start = max(0, found.start() - 60)
+        raise ValueError(f"cannot checkpoint {what}: it holds an object whose repr names a memory address "
+                         f"(…{text[start:found.end()]}), which differs in every process, so a resumed run could "
+                         "not be recognised as the same; give it a stable repr (e.g. a named function in a module "
+                         "with a dataclass around it) or run without checkpoint=")
+    h = hashlib.sha256(text.encode())
     for leaf in leaves:
         h.update(_leaf_bytes(leaf))
     return h.hexdigest()
@@ -69,9 +85,9 @@ def fingerprint(*, method, params, problem, key, reference, num_iters, chunk_siz
     from . import __version__
     dev = jax.devices()[0]
     return {
-        "method": f"{type(method).__name__}:{tree_digest(method)}",
+        "method": f"{type(method).__name__}:{tree_digest(method, 'the method')}",
         "grid": tree_digest(params),
-        "problem": f"{type(problem).__name__}:{tree_digest(problem)}",
+        "problem": f"{type(problem).__name__}:{tree_digest(problem, 'the problem')}",
         "key": tree_digest(key),
         "reference": "none" if reference is None else tree_digest(reference),
         "num_iters": str(int(num_iters)),
@@ -81,7 +97,8 @@ def fingerprint(*, method, params, problem, key, reference, num_iters, chunk_siz
         "criteria": repr(plan),
         "levels": repr(tuple(levels)),
         "jaxreg": str(__version__),
-        "backend": f"{dev.platform}:{dev.device_kind}",
+        "jax": f"{jax.__version__} x64={bool(jax.config.jax_enable_x64)}",
+        "backend": f"{dev.platform}:{dev.device_kind}:{jax.device_count()} devices",
     }
 
 
@@ -103,14 +120,25 @@ def check_directory(path) -> Path:
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"checkpoint {str(directory)!r} must be a directory, and it is a file")
     if directory.is_dir():
+        # hidden files (.DS_Store, NFS leftovers, our half-written temporaries) and lost+found are tolerated
         foreign = [p.name for p in directory.iterdir()
-                   if not (p.name.endswith(SUFFIX) or (p.name.startswith(".") and ".tmp" in p.name))]
+                   if not (p.name.endswith(SUFFIX) or p.name.startswith(".") or p.name == "lost+found")]
         if foreign:
             raise ValueError(f"checkpoint directory {str(directory)!r} holds files that are not jaxreg run "
                              f"checkpoints ({', '.join(sorted(foreign)[:3])}); give an empty or a new directory")
     else:
         if not directory.resolve().parent.is_dir():
             raise ValueError(f"cannot create checkpoint directory {str(directory)!r}: its parent does not exist")
+        try:
+            directory.mkdir()
+        except OSError as err:
+            raise ValueError(f"cannot create checkpoint directory {str(directory)!r}: {err}") from None
+    probe = directory / f".probe{os.getpid()}"
+    try:  # find an unwritable directory now, not after the first interval of compute
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"cannot write in checkpoint directory {str(directory)!r}: {err}") from None
     return directory
 
 
@@ -191,6 +219,8 @@ class RunCheckpoint:
         _fsync_dir(self.directory)
         for old in _files(self.directory)[KEEP:]:
             old.unlink(missing_ok=True)
+        for stale in self.directory.glob(f".run-*{SUFFIX}.tmp*"):  # left by a process killed while writing
+            stale.unlink(missing_ok=True)
 
     # -- reading ----------------------------------------------------------------------------------------
     def _read(self, path: Path):
@@ -253,8 +283,13 @@ class RunCheckpoint:
         for i, leaf in enumerate(leaves):
             a = np.asarray(stored[str(i)])
             if i in keys:
-                impl = jax.random.key_impl(leaf)
-                new = jax.random.wrap_key_data(a, impl=impl)
+                expected = np.asarray(jax.random.key_data(leaf))
+                if a.shape != expected.shape or a.dtype != expected.dtype:
+                    raise ValueError(f"{path.name}: key {i} is {a.dtype}{a.shape}, the run's is "
+                                     f"{expected.dtype}{expected.shape}")
+                new = jax.random.wrap_key_data(a, impl=jax.random.key_impl(leaf))
+                sharding = getattr(leaf, "sharding", None)
+                new = jax.device_put(new, sharding) if sharding is not None else new
             else:
                 ref = np.asarray(leaf)
                 if a.shape != ref.shape or a.dtype != ref.dtype:

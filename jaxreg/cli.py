@@ -333,7 +333,7 @@ def cmd_restore(args) -> int:
         raise CLIError("--checkpoint-every goes with --checkpoint DIR")
     result = jaxreg.solve(problem, method, key=jax.random.key(args.seed), num_iters=iters,
                           progress=not args.quiet, checkpoint=args.checkpoint,
-                          checkpoint_every=args.checkpoint_every or 100)
+                          checkpoint_every=100 if args.checkpoint_every is None else args.checkpoint_every)
     io.imwrite(args.output, np.clip(np.asarray(result.image), 0, 1))
     t = result.timings
     resumed = f"resumed at iteration {t['resumed_from']}; " if t.get("resumed_from") else ""

@@ -85,6 +85,8 @@ def psnr_y(image, reference, *, data_range, border: int = 0):
     """
     x, r = _pair(image, reference, (3,))
     _check_positive(data_range, "data_range")
+    if isinstance(border, bool) or int(border) != border:
+        raise ValueError(f"border must be a whole number of pixels, got {border!r}")
     b = int(border)
     if b < 0 or 2 * b >= min(x.shape[0], x.shape[1]):
         raise ValueError(f"border must be >= 0 and leave pixels inside the {x.shape[0]}x{x.shape[1]} image, got {border}")

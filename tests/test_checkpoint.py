@@ -236,3 +236,16 @@ def test_cli_restore_resumes_from_its_checkpoint(tmp_path, capsys):
     assert (tmp_path / "out.png").read_bytes() == first
     assert main(args[:-4] + ["--checkpoint-every", "10"]) == 2
     assert "--checkpoint-every goes with --checkpoint" in capsys.readouterr().err
+
+
+def test_hidden_files_are_tolerated_and_unstable_reprs_are_refused(case, tmp_path):
+    d = tmp_path / "c"
+    d.mkdir()
+    (d / ".DS_Store").write_bytes(b"finder")
+    _solve(case, d)  # a hidden file is not "foreign"
+    from jaxreg import operators as ops
+    x = data.sample_image("astronaut", size=16)
+    op = ops.FunctionOperator(tuple(x.shape), fn=lambda v: 0.5 * v)  # its repr names a memory address
+    p = problems.CompressiveSensing(op(x), op)
+    with pytest.raises(ValueError, match="names a memory address"):
+        jaxreg.solve(p, methods.get("tikhonov"), key=jax.random.key(0), num_iters=5, checkpoint=tmp_path / "f")

@@ -161,6 +161,8 @@ class Decimation(LinearOperator):
         if len(in_shape) < 3:
             raise ValueError(f"images are (H, W, C) (or (T, H, W, C)), got shape {in_shape}")
         hh, ww = (in_shape[a] for a in SPATIAL_AXES)
+        if min(in_shape) < 1:
+            raise ValueError(f"images must have at least one pixel and one channel, got shape {in_shape}")
         if hh % f or ww % f:
             raise ValueError(f"the high-resolution size {hh}x{ww} is not a multiple of the factor {f}")
         k = kernel if not is_concrete(kernel) else check_resampling_kernel(kernel, f, in_shape)
@@ -196,6 +198,9 @@ def polyphase_solve(b, otf, factor: int, phi, rho):
     ``x = Φ⁻¹b − c Φ⁻¹ḡ (gᵀΦ⁻¹b) / (1 + c gᵀΦ⁻¹ḡ)``.  A group where one ``φ_i`` is 0 (the DC frequency when
     ``μ = 0`` and only difference terms regularise) is still solved exactly: row ``i`` of (2) gives
     ``gᵀx = b_i / (c ḡ_i)``, the other rows then give ``x_j = (b_j − c ḡ_j gᵀx) / φ_j``, and ``gᵀx`` gives ``x_i``.
+    Two or more zeros of ``φ`` in one group make ``M`` singular (``μ = 0`` with a difference along one spatial
+    axis only, or no regulariser at all): the result is then not a least-squares solution.  No method of jaxreg
+    builds such a system (they regularise both axes or have ``μ > 0``).
 
     ``b`` is ``(…, H, W, C)``; ``otf`` is ``g`` on the full grid, ``(H, W, 1)``; ``phi`` is the real DFT symbol of
     ``Φ`` broadcastable to ``b`` (it may vary along the channel or time axis: those axes are transformed too).
