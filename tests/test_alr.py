@@ -370,6 +370,8 @@ def test_eager_errors(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ CLI
+# over 20 s from a cold cache on 2 cores (20.7–32 s, Intel Xeon): in the slow set
+@pytest.mark.slow
 def test_cli_train_critic_then_restore_with_it(tmp_path, capsys):
     folder = tmp_path / "clean"
     folder.mkdir()

@@ -151,6 +151,8 @@ def test_fallback_restores_the_checkpoint_only_at_checks_and_only_on_a_drop(one_
     assert np.isfinite(float(out["check_psnr"]))
 
 
+# over 20 s from a cold cache on 2 cores (20.7–32 s, Intel Xeon): in the slow set
+@pytest.mark.slow
 def test_dip_tv_admm_updates_split_and_dual(crop32):
     p = problems.Denoise(crop32[1])
     m = small("dip-tv-admm", tv_weight=0.3, rho=2.0, stopping="none")
@@ -187,6 +189,8 @@ def test_weight_penalties_shrink_the_weights(crop32):
 # ================================================================================================
 # end to end (small network)
 # ================================================================================================
+# over 20 s from a cold cache on 2 cores (20.7–32 s, Intel Xeon): in the slow set
+@pytest.mark.slow
 def test_dip_denoises_a_real_crop_and_records_selection_and_trajectory(crop32):
     clean, noisy = crop32
     m = small(window=20, patience=60, ema=0.9)  # average delay 9 iterations

@@ -167,6 +167,8 @@ def test_inpainting_with_a_forward_operator_fills_the_missing_pixels(crop32):
     assert r.history["constraint"][-1] < 0.5 * r.history["constraint"][0]
 
 
+# over 20 s from a cold cache on 2 cores (20.7–32 s, Intel Xeon): in the slow set
+@pytest.mark.slow
 def test_the_lambda_beta_grid_is_one_compiled_call_and_a_point_equals_its_solve(crop32):
     clean = crop32[::2, ::2]  # 16×16; the pixel "network" keeps the compilation short
     noisy = data.add_gaussian_noise(jax.random.key(1), clean, 0.1)

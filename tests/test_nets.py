@@ -129,6 +129,8 @@ def test_output_size_equals_input_size(name, size):
         assert o == (2, *size, 3)
 
 
+# over 20 s from a cold cache on 2 cores (20.7–32 s, Intel Xeon): in the slow set
+@pytest.mark.slow
 def test_small_networks_run_for_real_at_odd_sizes():
     z = nets.uniform_noise(KEY, 4, (37, 53), batch=2)
     net = nets.Skip.uniform(2, 8, 8, 2)
