@@ -142,7 +142,7 @@ def test_tv_grid_under_vmap_matches_single_solves(crop):
 def test_eager_errors(crop):
     noisy = problems.Denoise(crop[1])
     with pytest.raises(ValueError, match="preset"):
-        drp.preset("sr")
+        drp.preset("super-resolution")
     with pytest.raises(ValueError, match="net_preset"):
         jaxreg.solve(noisy, methods.get("drp", net_preset="x"), key=KEY, num_iters=1)
     with pytest.raises(ValueError, match="trains"):
