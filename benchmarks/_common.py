@@ -48,6 +48,16 @@ def environment() -> dict:
     }
 
 
+def git_commit() -> str | None:
+    """The repository's HEAD commit (recorded in every result file), or None outside a git checkout."""
+    import subprocess
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=HERE,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def env_line(env: dict) -> str:
     return f"{env['date']} · {env['device']} · JAX {env['jax']} · Python {env['python']}"
 

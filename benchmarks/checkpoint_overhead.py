@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -65,13 +64,8 @@ def main(argv=None):
             ["one checkpoint file", f"{row['file_bytes'] / 1e6:.1f} MB" if row["file_bytes"] else "—"],
             ["time per write (difference / writes)", C.fmt_s(max(row["per_write_s"], 0.0))],
             ["compile (once)", C.fmt_s(row["compile_s"])]]), ""])
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                                cwd=Path(__file__).resolve().parent).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
     fig = {"benchmark": "checkpoint_overhead", "environment": env, "command": " ".join(sys.argv),
-           "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": commit, **row}
+           "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": C.git_commit(), **row}
     C.write_results("checkpoint_overhead", fig, md, args.out)
     print(md)
 

@@ -414,17 +414,8 @@ def main(argv=None):
     env = C.environment()
     fig, md = CASES[args.case](args, data_dir, env)
     fig.update({"benchmark": f"selection_{args.case}", "environment": env, "command": " ".join(sys.argv),
-                "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": _commit()})
+                "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": C.git_commit()})
     C.write_results(f"selection_{args.case}{args.tag}", fig, md, args.out)
-
-
-def _commit():
-    import subprocess
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 if __name__ == "__main__":

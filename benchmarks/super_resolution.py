@@ -33,7 +33,6 @@ bicubic, each method, ground truth).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -140,15 +139,6 @@ def figure(panels, path: Path, scale: int = 3):
     print(f"wrote {path}")
 
 
-def commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--images", default="baby,butterfly,castle,f16")
@@ -240,7 +230,7 @@ def main(argv=None):
             "Crops: `super_resolution.png` (rows: images; columns: LR nearest-upscaled, each method at seed 0, "
             "ground truth; 3× nearest magnification).", ""])
         fig = {"benchmark": "super_resolution", "environment": env, "command": " ".join(sys.argv),
-               "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": commit(), "tv_lambda": lam,
+               "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": C.git_commit(), "tv_lambda": lam,
                "tv_validation": tv_val, "dip_tv_weight": w_tv, "dip_tv_validation": dip_tv_val, "rows": rows}
         C.write_results("super_resolution", fig, md, args.out)
         figure(panels, out_dir / "super_resolution.png")
