@@ -1,14 +1,19 @@
-"""Time one vmapped ``jaxreg.sweep`` against the same grid run as sequential ``jaxreg.solve`` calls.
+"""A hyperparameter grid run four ways: a loop of ``jaxreg.solve`` calls, and ``jaxreg.sweep`` with
+``strategy="vmap"``, ``"map"`` and ``"auto"``.  Compile time and run time are reported apart.
 
-Reports compile and run time separately, and the ratio of the run times.
+The loop compiles once (the grid changes pytree leaves, not shapes) and runs the points one after another; the
+ratio ``loop run / sweep run`` above 1 means the sweep is faster.  Each sweep strategy is one compiled program.
 
-    python benchmarks/sweep_vs_sequential.py --size 128 --points 12 --iters 100
+    PYTHONPATH=. python benchmarks/sweep_vs_sequential.py                  # every row (about an hour on 2 cores)
+    PYTHONPATH=. python benchmarks/sweep_vs_sequential.py --rows tv,dip --sizes 64
+
+Writes ``benchmarks/results/sweep_vs_sequential.{json,md}``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 import time
 
 import numpy as np
@@ -17,55 +22,108 @@ import jax
 import jaxreg
 from jaxreg import data, methods, problems
 
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--size", type=int, default=128, help="image side (default 128)")
-    ap.add_argument("--points", type=int, default=12, help="grid points (default 12)")
-    ap.add_argument("--iters", type=int, default=100, help="iterations per run (default 100)")
-    ap.add_argument("--method", default="tikhonov")
-    ap.add_argument("--param", default="lam")
-    ap.add_argument("--json", help="write the figures to this file")
-    args = ap.parse_args(argv)
+# method → (swept parameter, grid values, iterations, image sides, extra settings)
+ROWS = {
+    "tv": ("lam", np.geomspace(0.02, 0.5, 12), 100, (128, 256), {}),
+    "l0-smoothing": ("lam", np.geomspace(0.005, 0.1, 12), 30, (128, 256), {}),
+    "region-fusion": ("lam", np.geomspace(0.005, 0.1, 12), 40, (128, 256), {}),
+    "dip": ("lr", np.geomspace(0.002, 0.02, 12), 20, (48, 64), {}),
+    "drp": ("tv_weight", np.geomspace(0.1, 1.0, 12), 20, (48, 64), {}),
+    "dip-l0": ("lam", np.geomspace(0.01, 0.1, 12), 2, (48, 64), {}),
+}
 
-    try:
-        clean = data.sample_image("astronaut", size=args.size)
-        source = "astronaut"
-    except ImportError:
-        clean = data.clipart(jax.random.key(0), (args.size, args.size, 3))
-        source = "clipart"
+
+def one_row(name, size, seed_key):
+    param, values, iters, _, extra = ROWS[name]
+    clean = data.sample_image("astronaut", size=size)
     noisy = data.add_gaussian_noise(jax.random.key(1), clean, 0.1)
     problem = problems.Denoise(noisy, sigma=0.1)
-    method = methods.get(args.method, tol=0.0) if args.method == "tikhonov" else methods.get(args.method)
-    values = np.geomspace(0.05, 5.0, args.points)
-    key = jax.random.key(0)
+    method = methods.get(name, **extra)
+    grid = {param: values}
+    row = {"method": name, "size": size, "param": param, "points": len(values), "iters": iters}
 
-    t0 = time.perf_counter()
-    s = jaxreg.sweep(problem, method, {args.param: values}, key=key, num_iters=args.iters, reference=clean)
-    sweep_wall = time.perf_counter() - t0
-
-    seq_compile, seq_run = 0.0, 0.0
+    compile_s, run_s, loop_images = 0.0, 0.0, []
     t0 = time.perf_counter()
     for v in values:
-        r = jaxreg.solve(problem, method.replace(**{args.param: float(v)}), key=key, num_iters=args.iters,
-                         reference=clean)
-        seq_compile += r.timings["compile_s"]
-        seq_run += r.timings["run_s"]
-    seq_wall = time.perf_counter() - t0
+        r = jaxreg.solve(problem, method.replace(**{param: float(v)}), key=seed_key, num_iters=iters,
+                         reference=clean, progress=False)
+        compile_s += r.timings["compile_s"]
+        run_s += r.timings["run_s"]
+        loop_images.append(np.asarray(r.image))
+    row["loop"] = {"compile_s": compile_s, "run_s": run_s, "wall_s": time.perf_counter() - t0}
+    loop_images = np.stack(loop_images)
 
-    fig = {
-        "device": str(jax.devices()[0]), "image": f"{source} {args.size}x{args.size}x3", "method": args.method,
-        "points": args.points, "iters": args.iters,
-        "sweep": {"compile_s": s.timings["compile_s"], "run_s": s.timings["run_s"], "wall_s": sweep_wall},
-        "sequential": {"compile_s": seq_compile, "run_s": seq_run, "wall_s": seq_wall},
-        "run_ratio_sequential_over_sweep": seq_run / s.timings["run_s"],
-        "wall_ratio_sequential_over_sweep": seq_wall / sweep_wall,
-        "best": {"index": s.best("psnr").index, "params": s.best("psnr").params, "psnr": s.best("psnr").value},
-    }
-    print(json.dumps(fig, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(fig, f, indent=2)
+    for strategy in ("vmap", "map", "auto"):
+        jaxreg._driver._COMPILED.clear()  # each strategy pays its own compilation ("auto" resolves to one of them)
+        t0 = time.perf_counter()
+        s = jaxreg.sweep(problem, method, grid, key=seed_key, num_iters=iters, reference=clean,
+                         strategy=strategy, progress=False)
+        wall = time.perf_counter() - t0
+        diff = float(np.max(np.abs(np.asarray(s.images) - loop_images)))
+        row[strategy] = {"compile_s": s.timings["compile_s"], "run_s": s.timings["run_s"], "wall_s": wall,
+                         "chosen": s.timings["strategy"], "max_abs_diff_to_loop": diff,
+                         "run_ratio": row["loop"]["run_s"] / s.timings["run_s"],
+                         "total_ratio": (row["loop"]["compile_s"] + row["loop"]["run_s"])
+                         / (s.timings["compile_s"] + s.timings["run_s"])}
+        print(f"{name} {size}² {strategy:5s} ({s.timings['strategy']}): compile {s.timings['compile_s']:.1f} s, "
+              f"run {s.timings['run_s']:.2f} s; loop run {row['loop']['run_s']:.2f} s; "
+              f"run ratio {row[strategy]['run_ratio']:.2f}; max |Δ| to loop {diff:.1e}", flush=True)
+    return row
+
+
+def markdown(fig) -> str:
+    env = fig["environment"]
+    lines = [
+        "# Sweep strategies against a loop of solves",
+        "",
+        f"Recorded {C.env_line(env)} · commit {fig['commit'] or 'unknown'}.",
+        f"Command: `{fig['command']}`.",
+        "",
+        "12-point grids on σ = 0.1 denoising of the astronaut photo at the given side; the loop runs 12 `jaxreg.solve`"
+        " calls (compiled once); each sweep strategy is one compiled program.  **ratio** = loop run time / sweep "
+        "run time (above 1: the sweep is faster); compile times are apart.  `auto` shows the strategy it chose.",
+        "",
+    ]
+    rows = []
+    for r in fig["rows"]:
+        cells = [f"{r['method']} ({r['param']})", f"{r['size']}²", r["iters"],
+                 f"{C.fmt_s(r['loop']['compile_s'])} + {C.fmt_s(r['loop']['run_s'])}"]
+        for st in ("vmap", "map", "auto"):
+            x = r[st]
+            label = f" ({x['chosen']})" if st == "auto" else ""
+            cells.append(f"{C.fmt_s(x['compile_s'])} + {C.fmt_s(x['run_s'])} · **{x['run_ratio']:.2f}**{label}")
+        rows.append(cells)
+    lines.append(C.table(["method (swept)", "image", "iters", "loop: compile + run",
+                          "vmap: compile + run · ratio", "map", "auto"], rows))
+    worst = min(r["auto"]["run_ratio"] for r in fig["rows"])
+    lines += ["", f"Worst `auto` run ratio: {worst:.2f} (1 = as fast as the loop; the target is ≥ 0.95).",
+              "Largest difference of a sweep image to the loop's: "
+              f"{max(max(r[s]['max_abs_diff_to_loop'] for s in ('vmap', 'map', 'auto')) for r in fig['rows']):.1e}."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", default=",".join(ROWS), help=f"methods to run (default: {','.join(ROWS)})")
+    ap.add_argument("--sizes", help="image sides to run instead of each method's two (comma-separated)")
+    ap.add_argument("--tag", default="", help="suffix of the result files")
+    ap.add_argument("--out", help="results folder (default benchmarks/results)")
+    args = ap.parse_args(argv)
+    names = [n.strip() for n in args.rows.split(",") if n.strip()]
+    for n in names:
+        if n not in ROWS:
+            ap.error(f"unknown row {n!r}; choose from {', '.join(ROWS)}")
+    rows = []
+    for n in names:
+        sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ROWS[n][3]
+        for size in sizes:
+            rows.append(one_row(n, size, jax.random.key(0)))
+    fig = {"command": " ".join(["python"] + sys.argv), "arguments": vars(args), "jaxreg": jaxreg.__version__,
+           "commit": C.git_commit(), "environment": C.environment(), "rows": rows}
+    C.write_results("sweep_vs_sequential" + args.tag, fig, markdown(fig), args.out)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from collections import OrderedDict
 import numpy as np
 import jax
 import jax.numpy as jnp
+from jax.sharding import NamedSharding, PartitionSpec
 
 from . import metrics as _metrics
 
@@ -99,13 +100,17 @@ def _metric_values(image, reference, names, data_range):
 
 
 def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_range, *, length, metric_names,
-              plan=None):
+              plan=None, metrics_every=1):
     """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records.
 
     With a :class:`jaxreg.selection.Plan` that records criteria, the state holds the base run and its companion
     runs on a leading axis (stepped together) and the criteria are recorded every iteration; ``plan.select``
     (a criterion or ES-WMV: the one stopping-and-selection component of every method) keeps a base output and
     stops the run.
+
+    ``metrics_every = k > 1`` computes the reference metrics (PSNR, SSIM) only after every k-th iteration of the
+    chunk (NaN in between): under ``vmap`` a metric is computed for every grid point every iteration, which was
+    most of the cost of a fast method's sweep.  ``length`` is a multiple of ``k``.
     """
     m = _with(method, params)
     grouped = plan is not None and plan.grouped
@@ -137,7 +142,8 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         kept = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
         return kept, status.astype(jnp.int32)
 
-    def body(c, _):
+    def step(c):
+        """One iteration: the new carry, its records (no reference metrics), the shown and the current image."""
         active = (c["status"] == RUNNING) & (c["iteration"] < num_iters)
         state, status = jax.lax.cond(active, advance, lambda s, i: (s, c["status"]), c["state"], c["iteration"])
         accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
@@ -161,15 +167,42 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
             stop = stop & (status == RUNNING)
             new_c["status"] = jnp.where(stop, jnp.asarray(Status.CONVERGED, jnp.int32), status)
             selected = sel["output"]
+        return new_c, record, current, selected
+
+    def metrics(current, selected):
+        shown = current if selected is None else selected
+        out = _metric_values(shown, reference, metric_names, data_range)
+        if selected is not None:  # a stopping rule selects: the trajectory beside the kept image
+            values = _metric_values(current, reference, metric_names, data_range)
+            out.update({f"{k}_iterate": v for k, v in values.items()})
+        return out
+
+    def body(c, _):
+        new_c, record, current, selected = step(c)
         if metric_names:
-            shown = current if selected is None else selected
-            record.update(_metric_values(shown, reference, metric_names, data_range))
-            if selected is not None:  # a stopping rule selects: the trajectory beside the kept image
-                values = _metric_values(current, reference, metric_names, data_range)
-                record.update({f"{k}_iterate": v for k, v in values.items()})
+            record.update(metrics(current, selected))
         return new_c, record
 
-    return jax.lax.scan(body, carry, None, length=length)
+    if not metric_names or metrics_every <= 1:
+        return jax.lax.scan(body, carry, None, length=length)
+
+    k = int(metrics_every)
+
+    def block(c, _):
+        def plain(cc, _):
+            new_c, record, current, selected = step(cc)
+            return new_c, record
+        c, records = jax.lax.scan(plain, c, None, length=k - 1)
+        new_c, record, current, selected = step(c)
+        last = metrics(current, selected)
+        records = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), records, record)
+        nan = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.full((k - 1,), jnp.nan, v.dtype), v[None]]),
+                                     last)
+        records.update(nan)
+        return new_c, records
+
+    carry, records = jax.lax.scan(block, carry, None, length=length // k)
+    return carry, jax.tree_util.tree_map(lambda a: a.reshape((length,) + a.shape[2:]), records)
 
 
 # vmap specs: for each batch level, the in_axes of (init_one args) and (chunk_one dynamic args)
@@ -179,21 +212,58 @@ _CHUNK_AXES = {"grid": (0, None, 0, None, None, None, None, None),
                "image": (0, None, None, 0, 0, None, None, None)}
 
 
-def _batched(fn, levels, axes):
+STRATEGIES = ("vmap", "map")
+
+
+def _mapped(fn, in_axes, batch_size):
+    """``fn`` over the leading axis of the arguments whose ``in_axes`` is 0, one point after another inside the
+    compiled program (``lax.map``; with ``batch_size``, that many points at a time under ``vmap``)."""
+    mapped = [i for i, a in enumerate(in_axes) if a == 0]
+
+    def g(*args):
+        def one(xs):
+            full = list(args)
+            for i, x in zip(mapped, xs):
+                full[i] = x
+            return fn(*full)
+        return jax.lax.map(one, tuple(args[i] for i in mapped), batch_size=batch_size)
+
+    return g
+
+
+def _batched(fn, levels, axes, strategy="vmap", batch_size=None):
+    """``fn`` batched over ``levels`` (outermost first): every level under ``vmap``, or, with ``strategy="map"``,
+    every level under ``lax.map`` (``batch_size`` applies to the grid level)."""
     for level in reversed(levels):
-        fn = jax.vmap(fn, in_axes=axes[level])
+        if strategy == "map":
+            fn = _mapped(fn, axes[level], batch_size if level == "grid" else None)
+        else:
+            fn = jax.vmap(fn, in_axes=axes[level])
     return fn
 
 
-@functools.lru_cache(maxsize=None)
-def init_fn(levels: tuple, plan=None):
-    return _batched(functools.partial(init_one, plan=plan), levels, _INIT_AXES)
+def _on_mesh(fn, mesh, grid_args, nargs):
+    """``fn`` under ``shard_map``: the arguments at ``grid_args`` (and every output) split along the grid axis over
+    ``mesh``'s devices, the others replicated; each device runs ``fn`` on its own block of grid points."""
+    if mesh is None:
+        return fn
+    split, whole = PartitionSpec(mesh.axis_names[0]), PartitionSpec()
+    specs = tuple(split if i in grid_args else whole for i in range(nargs))
+    return jax.shard_map(fn, mesh=mesh, in_specs=specs, out_specs=split, check_vma=False)
 
 
 @functools.lru_cache(maxsize=None)
-def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None):
-    fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan)
-    return _batched(fn, levels, _CHUNK_AXES)
+def init_fn(levels: tuple, plan=None, strategy="vmap", batch_size=None, mesh=None):
+    fn = _batched(functools.partial(init_one, plan=plan), levels, _INIT_AXES, strategy, batch_size)
+    return _on_mesh(fn, mesh, (1,), 4)
+
+
+@functools.lru_cache(maxsize=None)
+def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None, strategy="vmap", batch_size=None,
+             mesh=None, metrics_every=1):
+    fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan,
+                           metrics_every=metrics_every)
+    return _on_mesh(_batched(fn, levels, _CHUNK_AXES, strategy, batch_size), mesh, (0, 2), 8)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -266,20 +336,54 @@ def _progress_info(records):
     return "  ".join(parts)
 
 
+def place(tree, sharding):
+    """Every leaf of ``tree`` on ``sharding``'s devices; works across processes (the value is the same on every
+    process: it is put from host memory, PRNG keys as their key data)."""
+    def put(leaf):
+        if jax.dtypes.issubdtype(getattr(leaf, "dtype", None), jax.dtypes.prng_key):
+            data = jax.device_put(np.asarray(jax.random.key_data(leaf)), sharding)
+            return jax.random.wrap_key_data(data, impl=jax.random.key_impl(leaf))
+        return jax.device_put(np.asarray(leaf) if jax.process_count() > 1 else leaf, sharding)
+    return jax.tree_util.tree_map(put, tree)
+
+
+def fetch(tree):
+    """``tree`` in host memory, whole (gathered from every process when the arrays span processes); PRNG keys
+    stay keys (on this process's default device)."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    def get(leaf):
+        if not isinstance(leaf, jax.Array) or leaf.is_fully_addressable:
+            return jax.device_get(leaf)
+        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            data = multihost_utils.process_allgather(jax.random.key_data(leaf), tiled=True)
+            return jax.random.wrap_key_data(np.asarray(data), impl=jax.random.key_impl(leaf))
+        return np.asarray(multihost_utils.process_allgather(leaf, tiled=True))
+    return jax.tree_util.tree_map(get, tree)
+
+
 def run(problem, method, params, key, reference, *, levels, num_iters, tol, data_range, chunk_size,
-        progress, shard=None, label="jaxreg", plan=None, image_shape=None, checkpoint=None):
+        progress, mesh=None, label="jaxreg", plan=None, image_shape=None, checkpoint=None, strategy="vmap",
+        batch_size=None, metrics_every=1):
     """Initialise and iterate (batched over ``levels``); returns a dict of host/device results.
 
     With a ``plan`` that records criteria (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}``
     from ``plan.build``.  ``checkpoint = (directory, every)`` resumes from and writes run checkpoints
-    (:mod:`jaxreg.checkpoint`).
+    (:mod:`jaxreg.checkpoint`).  ``strategy`` (``"vmap"`` or ``"map"``) and ``batch_size`` say how the batch
+    levels run; with a ``mesh`` (one axis, every process's devices) the grid axis of ``params`` — padded by the
+    caller to a multiple of the device count — is split over its devices and each device runs its own points.
+    Under several processes the returned carry and history are gathered on every process.
     """
     metric_names = ()
     if reference is not None:
         shape = problem.image_shape if image_shape is None else image_shape
         with_ssim = len(shape) == 3 and min(shape[:2]) >= 7  # SSIM's 7×7 window must fit
         metric_names = ("psnr", "ssim") if with_ssim else ("psnr",)
+    metrics_every = max(1, int(metrics_every)) if metric_names else 1
     length = max(1, min(int(chunk_size), int(num_iters)))
+    length = -(-length // metrics_every) * metrics_every  # whole blocks of metrics_every iterations
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -292,11 +396,14 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
             chunk_size=length, tol=tol, data_range=data_range, plan=plan, levels=levels))
     init_args = as_arrays((method, params, key, problem))
     scalars = as_arrays((num_iters, float(tol), float(data_range)))
-    if shard is not None:
-        init_args, reference, scalars = shard(init_args, reference, scalars)
+    if mesh is not None:
+        split, whole = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0])), NamedSharding(mesh, PartitionSpec())
+        method_a, params_a, key_a, problem_a = init_args
+        init_args = (place(method_a, whole), place(params_a, split), place(key_a, whole), place(problem_a, whole))
+        reference, scalars = place((reference, scalars), whole)
     method_a, params_a, key_a, problem_a = init_args
 
-    init_exe, t_init = compiled(init_fn(levels, plan), init_args)
+    init_exe, t_init = compiled(init_fn(levels, plan, strategy, batch_size, mesh), init_args)
     t0 = time.perf_counter()
     carry = init_exe(*init_args)
     jax.block_until_ready(carry)
@@ -311,21 +418,22 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
             resumed = min(done, int(num_iters))
 
     step_args = (carry, method_a, params_a, problem_a, reference) + tuple(scalars)
-    chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names, plan), step_args)
+    chunk_exe, t_chunk = compiled(chunk_fn(levels, length, metric_names, plan, strategy, batch_size, mesh,
+                                           metrics_every), step_args)
 
     bar = _Progress(progress, int(num_iters), label)
-    stopped = not np.any(np.asarray(carry["status"]) == RUNNING)
+    stopped = not np.any(np.asarray(fetch(carry["status"])) == RUNNING)
     bar.update(min(done, int(num_iters)))
     try:
         t0 = time.perf_counter()
         while done < num_iters and not stopped:
             carry, records = chunk_exe(carry, method_a, params_a, problem_a, reference, *scalars)
-            records = jax.device_get(records)
-            status = np.asarray(carry["status"])
+            records, status, its = fetch((records, carry["status"], carry["iteration"]))
+            status = np.asarray(status)
             chunks.append(records)
             previous, done = done, done + length
             stopped = not np.any(status == RUNNING)
-            performed = int(np.max(carry["iteration"]))  # small host read, once per chunk
+            performed = int(np.max(its))  # small host read, once per chunk
             bar.update(performed if stopped else min(done, num_iters), _progress_info(records),
                        total=performed if stopped else None)
             if saver is not None and (stopped or done >= num_iters or done // saver.every > previous // saver.every):
@@ -335,8 +443,11 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
     finally:
         bar.close()
 
-    iterations = np.asarray(carry["iteration"])
-    status = np.asarray(carry["status"])
+    if jax.process_count() > 1:
+        carry = jax.tree_util.tree_map(lambda a: a if isinstance(a, jax.Array) and a.is_fully_addressable
+                                       else jnp.asarray(a), fetch(carry))
+    iterations = np.asarray(fetch(carry["iteration"]))
+    status = np.asarray(fetch(carry["status"]))
     status = np.where(status == RUNNING, int(Status.MAX_ITERS), status)
     history = _assemble(chunks, iterations, axis=len(levels))
     return {"carry": carry, "history": history, "iterations": iterations, "status": status,

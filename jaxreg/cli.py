@@ -1,4 +1,4 @@
-"""The ``jaxreg`` command: ``demo``, ``restore``, ``train-critic`` and ``methods``."""
+"""The ``jaxreg`` command: ``demo``, ``restore``, ``sweep``, ``train-critic`` and ``methods``."""
 
 from __future__ import annotations
 
@@ -79,18 +79,23 @@ def _coerce_setting(key: str, text: str, default, is_leaf: bool, method: str = "
     return value
 
 
-def parse_tune(items, parameters, method: str) -> dict:
-    """``--tune name=a:b:n`` (n log-spaced values from a to b) or ``name=v1,v2,…`` items as a grid dict."""
+def parse_grid(items, parameters, method: str, option: str = "--grid") -> dict:
+    """``NAME=a:b:n`` (n log-spaced values from a to b) or ``NAME=v1,v2,…`` items as a grid dict, each name checked
+    to be a hyperparameter (a pytree leaf) of ``method`` and each value a finite number."""
     grid = {}
     for item in items or ():
         k, sep, v = item.partition("=")
         k = k.strip()
         if not sep or not k or not v.strip():
-            raise CLIError(f"--tune expects name=a:b:n or name=v1,v2,..., got {item!r}")
+            raise CLIError(f"{option} expects name=a:b:n or name=v1,v2,..., got {item!r}")
         if k not in parameters:
-            raise CLIError(f"--tune: {k!r} is not a parameter of method {method!r}")
+            leaves = sorted(n for n, spec in parameters.items() if spec[1])
+            raise CLIError(f"{option}: {k!r} is not a parameter of method {method!r}; its hyperparameters: "
+                           f"{', '.join(leaves)}")
         if not parameters[k][1]:
-            raise CLIError(f"--tune: {k!r} is a structural setting of {method!r}, not a hyperparameter; use --set")
+            raise CLIError(f"{option}: {k!r} is a structural setting of {method!r}, not a hyperparameter; use --set")
+        if k in grid:
+            raise CLIError(f"{option}: {k!r} is given twice")
         try:
             if ":" in v:
                 parts = v.split(":")
@@ -98,16 +103,21 @@ def parse_tune(items, parameters, method: str) -> dict:
                     raise ValueError
                 a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
                 if not (a > 0 and b > 0 and n >= 2):
-                    raise CLIError(f"--tune {k}=a:b:n needs a, b > 0 (log-spaced) and n >= 2, got {v!r}")
+                    raise CLIError(f"{option} {k}=a:b:n needs a, b > 0 (log-spaced) and n >= 2, got {v!r}")
                 values = np.geomspace(a, b, n)
             else:
                 values = np.asarray([float(t) for t in v.split(",") if t.strip()])
         except ValueError:
-            raise CLIError(f"--tune {k}: expected a:b:n or comma-separated numbers, got {v!r}") from None
+            raise CLIError(f"{option} {k}: expected a:b:n or comma-separated numbers, got {v!r}") from None
         if values.size == 0 or not np.all(np.isfinite(values)):
-            raise CLIError(f"--tune {k}: no finite values in {v!r}")
+            raise CLIError(f"{option} {k}: no finite values in {v!r}")
         grid[k] = values
     return grid
+
+
+def parse_tune(items, parameters, method: str) -> dict:
+    """``--tune name=a:b:n`` (n log-spaced values from a to b) or ``name=v1,v2,…`` items as a grid dict."""
+    return parse_grid(items, parameters, method, option="--tune")
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -453,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress lines")
     t.set_defaults(func=cmd_train_critic)
 
+    from ._sweep_command import add_parser as add_sweep_parser
+    add_sweep_parser(sub)
+
     m = sub.add_parser("methods", help="list methods; --help NAME shows one", add_help=False)
     m.add_argument("-h", "--help", dest="help_name", nargs="?", const="", default=None, metavar="NAME")
     m.set_defaults(func=cmd_methods)
@@ -460,8 +473,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["sweep", "merge"]:
+        from ._sweep_command import cmd_merge
+        try:
+            return cmd_merge(argv[2:])
+        except (CLIError, ValueError, OSError) as err:
+            print(f"jaxreg: error: {err}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command == "methods" and args.help_name == "":
         print("usage: jaxreg methods [--help NAME]\n  list the methods, or show the parameters of NAME")
         return 0

@@ -25,7 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from jaxreg._checks import as_float_array
 
-__all__ = ["imread", "imwrite", "IMAGE_EXTENSIONS"]
+__all__ = ["imread", "imwrite", "contact_sheet", "IMAGE_EXTENSIONS"]
 
 # extension -> Pillow format name (None: NumPy .npy)
 _FORMATS = {
@@ -268,3 +268,44 @@ def _atomic_write(path: str, directory: str, ext: str, fmt, data) -> None:
         except OSError:
             pass
         raise
+
+
+# --------------------------------------------------------------------- contact sheets
+
+
+def contact_sheet(images, labels, *, best: int | None = None, columns: int | None = None,
+                  min_tile: int = 96) -> np.ndarray:
+    """Lay out ``images`` (``(G, H, W, C)``, C = 1 or 3) in a labelled grid: one tile per image with its label
+    (one or more text lines) underneath, the tile ``best`` framed in red.  Returns a float32 ``(h, w, 3)`` image in
+    [0, 1] to write with :func:`imwrite`.  Small images are enlarged by pixel repetition to at least ``min_tile``
+    pixels a side so a person can judge them.
+    """
+    from PIL import ImageDraw, ImageFont
+
+    arr = np.asarray(images, np.float32)
+    if arr.ndim != 4 or arr.shape[0] == 0 or arr.shape[-1] not in (1, 3):
+        raise ValueError(f"contact_sheet needs images of shape (G, H, W, 1 or 3), got {arr.shape}")
+    if len(labels) != arr.shape[0]:
+        raise ValueError(f"contact_sheet got {arr.shape[0]} images and {len(labels)} labels")
+    g, h, w = arr.shape[:3]
+    zoom = max(1, -(-int(min_tile) // max(h, w)))
+    tiles = np.repeat(np.repeat(np.clip(arr, 0, 1), zoom, axis=1), zoom, axis=2)
+    if tiles.shape[-1] == 1:
+        tiles = np.repeat(tiles, 3, axis=-1)
+    th, tw = tiles.shape[1:3]
+    cols = int(columns) if columns else int(np.ceil(np.sqrt(g)))
+    rows = -(-g // cols)
+    font = ImageFont.load_default()
+    nlines = max(str(t).count("\n") + 1 for t in labels)
+    pad, line = 6, 12
+    cell_w, cell_h = tw + 2 * pad, th + 2 * pad + nlines * line + 2
+    sheet = Image.new("RGB", (cols * cell_w, rows * cell_h), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i in range(g):
+        r, c = divmod(i, cols)
+        x0, y0 = c * cell_w + pad, r * cell_h + pad
+        sheet.paste(Image.fromarray(np.uint8(tiles[i] * 255 + 0.5)), (x0, y0))
+        if best is not None and i == best:
+            draw.rectangle([x0 - 4, y0 - 4, x0 + tw + 3, y0 + th + 3], outline=(220, 0, 0), width=3)
+        draw.multiline_text((x0, y0 + th + 3), str(labels[i]), fill=(0, 0, 0), font=font, spacing=1)
+    return np.asarray(sheet, np.float32) / 255.0

@@ -9,9 +9,10 @@ from typing import NamedTuple
 import numpy as np
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh
 
 from . import _driver
+from . import metrics as _metrics
 from .checkpoint import check_args
 from .selection import make_plan, probe_key
 from .solve import check_run_args
@@ -117,29 +118,58 @@ def _pad_to(a, n):
     return a if reps == 0 else jnp.concatenate([a, jnp.repeat(a[-1:], reps, axis=0)])
 
 
-def _sharder(num_points):
-    """Place the grid axis across all local devices (None on one device)."""
-    devices = jax.local_devices()
+def _mesh(num_points):
+    """A one-axis mesh over every device of every process, and the grid size padded to a multiple of the device
+    count (``(None, num_points)`` on one device)."""
+    devices = jax.devices()
     if len(devices) < 2:
         return None, num_points
     padded = -(-num_points // len(devices)) * len(devices)
-    mesh = Mesh(np.asarray(devices), ("grid",))
-    split, whole = NamedSharding(mesh, PartitionSpec("grid")), NamedSharding(mesh, PartitionSpec())
+    return Mesh(np.asarray(devices), ("grid",)), padded
 
-    def shard(init_args, reference, scalars):
-        method, params, key, problem = init_args
-        params = jax.device_put({k: _pad_to(v, padded) for k, v in params.items()}, split)
-        method, key, problem, reference, scalars = jax.device_put((method, key, problem, reference, scalars), whole)
-        return (method, params, key, problem), reference, scalars
 
-    return shard, padded
+STRATEGIES = ("auto", "vmap", "map")
+
+
+def choose_strategy(method, problem, num_points: int, backend: str | None = None) -> tuple[str, str]:
+    """The execution strategy ``"auto"`` picks, and why: ``(strategy, reason)``, from what is known before compiling.
+
+    The rule (measurements in ``docs/sweeps.md``, ``benchmarks/sweep_vs_sequential.py``):
+
+    * not a CPU (GPU, TPU): ``"vmap"`` — one wide program fills the accelerator;
+    * CPU, a method whose state holds a network per grid point (DIP and its variants, DRP, DIP-ℓ0, NGR): ``"map"``
+      — vmapping convolutions whose weights differ per point makes grouped convolutions, which XLA:CPU runs as a
+      loop of small matrix products (jax-ml/jax#26568);
+    * CPU, other methods: ``"map"`` as well — every point then stops at its own convergence (under ``vmap`` a
+      stopped point's step is still computed until all have stopped), and the per-pixel work of these methods is
+      already wide enough for the vector units; ``"vmap"`` only wins on small images (see the table in the docs).
+    """
+    from .methods.deep_prior import NetworkMethod
+    backend = jax.default_backend() if backend is None else backend
+    if backend != "cpu":
+        return "vmap", f"backend {backend}: one wide vmapped program"
+    if isinstance(method, NetworkMethod):
+        return "map", "CPU and a network per grid point (vmapped weights make grouped convolutions)"
+    return "map", "CPU: each point stops at its own convergence"
+
+
+def _check_strategy(strategy, batch_size, metrics_every):
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}, got {strategy!r}")
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        if strategy == "vmap":
+            raise ValueError("batch_size applies to strategy='map' (or 'auto'), not 'vmap'")
+    if isinstance(metrics_every, bool) or not isinstance(metrics_every, (int, np.integer)) or metrics_every < 1:
+        raise ValueError(f"metrics_every must be a positive integer, got {metrics_every!r}")
 
 
 def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, mode: str = "product",
           num_seeds: int | None = None, tol: float = 0.0, data_range: float = 1.0, chunk_size: int = 50,
-          progress: bool | None = None, criteria=(), checkpoint=None,
-          checkpoint_every: int = 100) -> "SweepResult":
-    """Run ``method`` at every point of ``grid`` with ``vmap``, in one compiled call.
+          progress: bool | None = None, criteria=(), checkpoint=None, checkpoint_every: int = 100,
+          strategy: str = "auto", batch_size: int | None = None, metrics_every: int = 1) -> "SweepResult":
+    """Run ``method`` at every point of ``grid`` (× seeds × images) in one compiled program.
 
     Args:
       problem: a problem, or a list of problems of one type and shape (an image axis).
@@ -151,14 +181,26 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
       criteria: no-reference error estimates recorded per grid point (see :func:`jaxreg.solve` and
         :mod:`jaxreg.selection`); ``result.best("sure")`` then picks a grid point without the clean image.
         The probes and splits are drawn once and shared by every grid point and seed.
-      checkpoint, checkpoint_every: resume a killed sweep (the whole batched state), as in :func:`jaxreg.solve`.
+      checkpoint, checkpoint_every: resume a killed sweep (the whole batched state), as in :func:`jaxreg.solve`
+        (one process only).
+      strategy: how the points run inside the program: ``"vmap"`` (all at once, vectorised), ``"map"`` (one after
+        another, ``lax.map``; with ``batch_size``, that many at a time under ``vmap``) or ``"auto"`` (chosen by
+        :func:`choose_strategy`; ``timings["strategy"]`` records the choice).  The results are the same.
+      metrics_every: compute the reference metrics every k-th iteration only (the history is NaN in between; the
+        final value is always recorded).
       Other arguments as in :func:`jaxreg.solve`.
 
-    With several local devices the grid axis is sharded across them
-    (``jax.sharding``), padded to a multiple of the device count.
+    With several devices (of this process, or of every process after ``jax.distributed.initialize``) the grid
+    axis is split over them (``jax.shard_map`` on a one-axis mesh; padded to a multiple of the device count):
+    every process runs the same program on its devices' points and receives the whole result, equal to a
+    one-process run of the same grid.
     """
     reference = check_run_args(problem, method, key, num_iters, reference, tol, data_range, chunk_size)
     ckpt = check_args(checkpoint, checkpoint_every)
+    _check_strategy(strategy, batch_size, metrics_every)
+    if ckpt is not None and jax.process_count() > 1:
+        raise ValueError("checkpoint= is not supported across several processes; run independent shards "
+                         "(`jaxreg sweep --shard i/n`), each with its own checkpoint directory")
     points = grid_points(grid, mode)
     leaves = set(method._leaf_names)
     for name in points:
@@ -191,11 +233,17 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
         reference = None if reference is None else jnp.stack(reference)
         levels.append("image")
 
-    shard, padded = _sharder(num_points)
+    reason = "given"
+    if strategy == "auto":
+        strategy, reason = choose_strategy(method, problem, num_points)
+    mesh, padded = _mesh(num_points)
+    params = {k: _pad_to(v, padded) for k, v in params.items()}
     out = _driver.run(problem, method, params, key, reference, levels=tuple(levels), num_iters=num_iters,
-                      tol=tol, data_range=data_range, chunk_size=chunk_size, progress=progress, shard=shard,
+                      tol=tol, data_range=data_range, chunk_size=chunk_size, progress=progress, mesh=mesh,
                       label=f"{method.name} sweep ({num_points} points)", plan=plan, image_shape=image_shape,
-                      checkpoint=ckpt)
+                      checkpoint=ckpt, strategy=strategy, batch_size=batch_size, metrics_every=metrics_every)
+    timings = dict(out["timings"], strategy=strategy, strategy_reason=reason, batch_size=batch_size,
+                   devices=len(jax.devices()), processes=jax.process_count())
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
     if plan is not None and plan.grouped:  # the base runs (the companions sit on the axis after the batch levels)
@@ -204,9 +252,12 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
         images = trim(out["carry"]["select"]["output"])
     else:
         images = _output_batched(method, {k: trim(v) for k, v in params.items()}, state, len(levels))
+    history = {k: trim(v) for k, v in out["history"].items()}
+    if metrics_every > 1 and reference is not None:  # the final value of every run, whatever k
+        _record_final_metrics(history, images, reference, trim(out["iterations"]), data_range)
     return SweepResult(images=images, params={k: np.asarray(v) for k, v in points.items()},
-                       history={k: trim(v) for k, v in out["history"].items()}, status=trim(out["status"]),
-                       num_iters=trim(out["iterations"]), timings=out["timings"], state=state,
+                       history=history, status=trim(out["status"]),
+                       num_iters=trim(out["iterations"]), timings=timings, state=state,
                        select=None if plan is None else plan.select)
 
 
@@ -221,3 +272,17 @@ def _output_batched(method, params, state, depth):
     for _ in range(depth - 1):
         fn = jax.vmap(fn, in_axes=(None, 0))
     return jax.vmap(fn)(params, state)
+
+
+def _record_final_metrics(history, images, reference, iterations, data_range):
+    """Write each run's metric of its returned image at its last iteration (``metrics_every`` may skip it)."""
+    lead = iterations.shape
+    flat = images.reshape((-1,) + images.shape[len(lead):])
+    refs = jnp.broadcast_to(reference, images.shape).reshape(flat.shape)  # (B, …) aligns with the image axis
+    last = np.maximum(np.asarray(iterations).reshape(-1) - 1, 0)
+    for name, fn in (("psnr", _metrics.psnr), ("ssim", _metrics.ssim)):
+        if name in history:
+            values = np.asarray(jax.vmap(lambda a, b: fn(a, b, data_range=data_range))(flat, refs))
+            h = history[name].reshape(-1, history[name].shape[-1])
+            h[np.arange(h.shape[0]), last] = values
+            history[name] = h.reshape(history[name].shape)
