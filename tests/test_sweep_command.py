@@ -154,6 +154,22 @@ def test_shards_merge_to_the_one_process_result(files, one_process):
     assert main(["sweep", "merge", str(shards[0]), str(one_process), "-o", str(files / "m3")]) == 2
 
 
+def test_checkpointed_sweep_resumes_and_equals_the_plain_run(files, one_process, capsys):
+    out, ckpt = files / "ckpt_out", files / "ckpt"
+    args = _args(files, out, "--checkpoint", str(ckpt), "--checkpoint-every", "10")
+    assert main(args) == 0
+    assert len(list(ckpt.iterdir())) == 2  # the two newest checkpoints are kept
+    first = json.loads((out / "results.json").read_text())
+    assert main(args) == 0  # a finished sweep returns at once from its last checkpoint
+    again = json.loads((out / "results.json").read_text())
+    assert again["timings"]["resumed_from"] == 30 and first["timings"]["resumed_from"] == 0
+    np.testing.assert_array_equal(np.load(out / "images.npy"), np.load(one_process / "images.npy"))
+    assert main(_args(files, out, "--checkpoint-every", "10")) == 2
+    assert "--checkpoint-every goes with --checkpoint" in capsys.readouterr().err
+    assert main(_args(files, out, "--checkpoint", str(ckpt), "--processes", "2")) == 2
+    assert "one process" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--grid", "nope=1,2"], "'nope' is not a parameter of method 'tv'"),
     (["--grid", "lam=a,b"], "expected a:b:n or comma-separated numbers"),
