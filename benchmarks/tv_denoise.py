@@ -1,13 +1,16 @@
-"""TV denoising of real photos at σ = 0.1: jaxreg ``tv`` (ADMM) vs scikit-image and SCICO.
+"""TV denoising of real photos at σ = 0.1: jaxreg ``tv`` with its default settings vs scikit-image and SCICO.
 
 For each image (astronaut from scikit-image, and F-16, Kate from ``../shared/data`` by default; also
 butterfly with ``--images``; all centre-cropped and resized to ``--size``), noise ``jaxreg.data.add_gaussian_noise(key(k), clean, σ)``
 with ``k`` the image's index in the list:
 
-* **jaxreg**: ``lam`` chosen by ONE ``jaxreg.sweep`` over ``--points`` log-spaced values (isotropic TV,
-  default ``rho``, ``--iters`` iterations, oracle choice by final PSNR against the clean image); then one
+* **jaxreg**: ``methods.get("tv")`` with every default (for denoising: Chambolle's projection, zero-flux
+  differences, the default ``tol``); ``lam`` chosen by ONE ``jaxreg.sweep`` over ``--points`` log-spaced values
+  (at most ``--iters`` iterations, oracle choice by final PSNR against the clean image); then one
   ``jaxreg.solve`` at the best ``lam`` (first call compiles; the post-compile run time is the median of
-  ``--repeats`` further calls, without a reference, i.e. without per-iteration PSNR/SSIM).
+  ``--repeats`` further calls, without a reference, i.e. without per-iteration PSNR/SSIM).  Beside it, at the
+  same ``lam`` and ``--iters`` iterations without early stop: ADMM with zero-flux differences (exact DCT
+  x-update) and ADMM with circular differences (FFT; the former default).
 * **scikit-image**: ``denoise_tv_chambolle`` and ``denoise_tv_bregman`` (defaults: chambolle stops at
   ``eps=2e-4`` or 200 iterations, bregman at ``eps=1e-3`` or 100), each over a ``--points`` weight grid
   (oracle by PSNR); time of one call at the best weight (median of ``--repeats``).  Bregman's weight is
@@ -85,6 +88,7 @@ def run_jaxreg(clean, noisy, grid, args):
     best = sw.best("psnr")
     scores = sw.scores("psnr")
     curve = np.asarray(sw.history["psnr"][best.index])
+    curve = curve[~np.isnan(curve)]  # NaN after the run stopped by its tol
     plateau = int(np.argmax(curve >= curve[-1] - 0.05)) + 1  # first iteration within 0.05 dB of the final PSNR
 
     m = method.replace(lam=best.params["lam"])
@@ -93,11 +97,16 @@ def run_jaxreg(clean, noisy, grid, args):
     run_s = [r.timings["run_s"] for r in runs]
     with_ref = [jaxreg.solve(problem, m, key=key, num_iters=args.iters, reference=jnp.asarray(clean))
                 for _ in range(2)]
-    # informational: the same lam with zero-flux (non-circular) differences, as scikit-image and SCICO's
-    # append=0 use; the x-update is then cg_iters conjugate-gradient steps instead of one FFT solve
-    nc = m.replace(circular=False)
-    nc_first = jaxreg.solve(problem, nc, key=key, num_iters=args.iters)
-    nc_runs = [jaxreg.solve(problem, nc, key=key, num_iters=args.iters) for _ in range(max(1, args.repeats // 2))]
+    # informational: ADMM at the same lam, zero-flux (DCT x-update) and circular (FFT x-update) differences
+    admm = {}
+    for label, variant in (("admm_neumann_dct", m.replace(algorithm="admm", tol=0.0)),
+                           ("admm_circular_fft", m.replace(algorithm="admm", tol=0.0, circular=True))):
+        v_first = jaxreg.solve(problem, variant, key=key, num_iters=args.iters)
+        v_runs = [jaxreg.solve(problem, variant, key=key, num_iters=args.iters)
+                  for _ in range(max(1, args.repeats // 2))]
+        admm[label] = {"psnr": psnr(v_runs[-1].image, clean), "compile_s": v_first.timings["compile_s"],
+                       "run_s": float(np.median([r.timings["run_s"] for r in v_runs])),
+                       "run_s_all": [r.timings["run_s"] for r in v_runs], "num_iters": v_runs[-1].num_iters}
     return {
         "grid_lam": grid, "psnr_per_lam": scores, "best_lam": best.params["lam"], "best_index": best.index,
         "best_at_grid_edge": best.index in (0, len(grid) - 1),
@@ -109,10 +118,7 @@ def run_jaxreg(clean, noisy, grid, args):
                   "status": runs[-1].status.name, "num_iters": runs[-1].num_iters},
         "solve_with_reference": {"compile_s": with_ref[0].timings["compile_s"],
                                  "run_s": with_ref[1].timings["run_s"]},
-        "noncircular_same_lam": {"cg_iters": int(nc.cg_iters), "psnr": psnr(nc_runs[-1].image, clean),
-                                 "compile_s": nc_first.timings["compile_s"],
-                                 "run_s": float(np.median([r.timings["run_s"] for r in nc_runs])),
-                                 "run_s_all": [r.timings["run_s"] for r in nc_runs]},
+        "admm_same_lam": admm,
     }
 
 
@@ -192,7 +198,7 @@ def main(argv=None):
     ap.add_argument("--images", default="astronaut,f16,kate",
                     help=f"comma list from {', '.join(IMAGES)} (default astronaut,f16,kate)")
     ap.add_argument("--sigma", type=float, default=0.1)
-    ap.add_argument("--iters", type=int, default=100, help="ADMM iterations (default 100)")
+    ap.add_argument("--iters", type=int, default=100, help="maximum iterations (default 100)")
     ap.add_argument("--points", type=int, default=12, help="grid points for every method (default 12)")
     ap.add_argument("--lam-min", type=float, default=0.02)
     ap.add_argument("--lam-max", type=float, default=0.3)
@@ -246,7 +252,7 @@ def main(argv=None):
         print(f"SCICO with {py} ...", flush=True)
         try:
             res = run_scico(py, [noisy_all[n] for n in names], [rows[n]["jaxreg"]["best_lam"] for n in names],
-                            float(methods.get("tv").rho), args)
+                            float(methods.get("tv").rho), args)  # SCICO has ADMM only: jaxreg's default rho
         except (OSError, subprocess.TimeoutExpired) as err:
             res = {"python": py, "error": f"{type(err).__name__}: {err}"}
         if "error" in res:
@@ -261,10 +267,12 @@ def main(argv=None):
         scico_runs.append(res)
     scico_info = {"runs": scico_runs, "unavailable": why_not}
 
-    fig = {"benchmark": "tv_denoise", "environment": env, "size": args.size, "sigma": args.sigma,
+    fig = {"benchmark": "tv_denoise", "command": " ".join(["python"] + sys.argv), "arguments": vars(args),
+           "jaxreg": jaxreg.__version__, "commit": C.git_commit(),
+           "environment": env, "size": args.size, "sigma": args.sigma,
            "iters": args.iters, "points": args.points, "repeats": args.repeats,
            "jaxreg_method": {"name": "tv", **{k: getattr(methods.get("tv"), k) for k in
-                                              ("rho", "isotropic", "circular", "adaptive", "tol")}},
+                                              ("algorithm", "rho", "isotropic", "circular", "adaptive", "tol")}},
            "grids": {"lam": grid, "chambolle": [args.chambolle_min, args.chambolle_max, "geomspace", args.points],
                      "bregman": [args.bregman_min, args.bregman_max, "geomspace", args.points]},
            "images": rows, "skipped_images": skipped, "scico": scico_info}
@@ -278,12 +286,13 @@ def markdown(fig):
              f"Recorded {C.env_line(env)}. Image size {fig['size']}×{fig['size']}×3, noise "
              f"`add_gaussian_noise(key(k), clean, {fig['sigma']})` (k = image index), no clipping. "
              f"PSNR by `jaxreg.metrics.psnr` (data_range 1). Timings are medians of {fig['repeats']} "
-             "repetitions on a shared machine (another process ran tests alongside), so expect ±20 % noise.", "",
-             f"* **jaxreg** `tv` (isotropic, circular differences, rho = {fig['jaxreg_method']['rho']}, {it} iterations): "
-             f"`lam` by ONE `jaxreg.sweep` over `geomspace({fig['grids']['lam'][0]:g}, {fig['grids']['lam'][-1]:g}, "
-             f"{fig['points']})` (oracle: best final PSNR). The solve time is one `jaxreg.solve` at the best `lam` "
-             "after a first compiling call, without a reference (no per-iteration PSNR/SSIM); the sweep records "
-             "PSNR+SSIM every iteration.",
+             f"repetitions. Commit {fig.get('commit') or 'unknown'}; command `{fig.get('command', '')}`.", "",
+             f"* **jaxreg** `tv` with its defaults ({', '.join(f'{k}={v}' for k, v in fig['jaxreg_method'].items())}; "
+             f"at most {it} iterations): for denoising that is Chambolle's projection with zero-flux differences and "
+             f"the relative-change stop. `lam` by ONE `jaxreg.sweep` over `geomspace({fig['grids']['lam'][0]:g}, "
+             f"{fig['grids']['lam'][-1]:g}, {fig['points']})` (oracle: best final PSNR). The solve time is one "
+             "`jaxreg.solve` at the best `lam` after a first compiling call, without a reference (no per-iteration "
+             "PSNR/SSIM); the sweep records PSNR+SSIM every iteration.",
              f"* **scikit-image** `denoise_tv_chambolle` over `geomspace{tuple(fig['grids']['chambolle'][:2])}` "
              f"and `denoise_tv_bregman` over `geomspace{tuple(fig['grids']['bregman'][:2])}` ({fig['points']} "
              "weights each, default stopping rules: chambolle eps 2e-4 / ≤ 200 iterations, bregman eps 1e-3 / "
@@ -320,8 +329,9 @@ def markdown(fig):
     lines += ["## Time", "",
               f"jaxreg: sweep = one `jaxreg.sweep` of {fig['points']} values × {it} iterations with PSNR+SSIM "
               "histories (compile is 0 when the executable was cached by an earlier image of the same shape); "
-              f"solve = {it} iterations post-compile. Ratios > 1 mean jaxreg is slower.", ""]
-    hdr = ["image", "sweep compile", "sweep run", "solve compile", f"solve run ({it} it)",
+              "solve = the default run at the best lam (it stops by its tol), post-compile. Ratios > 1 mean jaxreg "
+             "is slower; the PSNR of both is in the table above (equal within 0.1 dB where it passes).", ""]
+    hdr = ["image", "sweep compile", "sweep run", "solve compile", "solve run (iterations)",
            "chambolle (best w)", "bregman (best w)", "jaxreg / chambolle (target ≤ 2)", "jaxreg / bregman",
            f"chambolle, eps=0, {it} it"]
     body = []
@@ -329,7 +339,8 @@ def markdown(fig):
         jr, sk = row["jaxreg"], row["skimage"]
         js = jr["solve"]["run_s"]
         body.append([name, C.fmt_s(jr["sweep"]["compile_s"]), C.fmt_s(jr["sweep"]["run_s"]),
-                     C.fmt_s(jr["solve"]["compile_s"]), C.fmt_s(js), C.fmt_s(sk["chambolle"]["time_s"]),
+                     C.fmt_s(jr["solve"]["compile_s"]), f"{C.fmt_s(js)} ({jr['solve']['num_iters']})",
+                     C.fmt_s(sk["chambolle"]["time_s"]),
                      C.fmt_s(sk["bregman"]["time_s"]), f"{js / sk['chambolle']['time_s']:.1f}×",
                      f"{js / sk['bregman']['time_s']:.1f}×", C.fmt_s(sk["chambolle"]["fixed_iters"]["time_s"])])
     lines += [C.table(hdr, body), ""]
@@ -351,15 +362,18 @@ def markdown(fig):
     if fig["scico"]["unavailable"]:
         lines += [f"SCICO not run: {fig['scico']['unavailable']}", ""]
 
-    lines += ["## Boundary handling (informational)", "",
-              "jaxreg `tv` at the same best lam with `circular=False` (zero-flux differences like scikit-image "
-              "and SCICO `append=0`; x-update by warm-started CG instead of one FFT solve).", ""]
-    lines += [C.table(["image", "PSNR circular (default)", "PSNR circular=False", "cg_iters",
-                       "compile", f"run ({it} it)"],
-                      [[n, C.fmt_db(r["jaxreg"]["psnr"]), C.fmt_db(r["jaxreg"]["noncircular_same_lam"]["psnr"]),
-                        r["jaxreg"]["noncircular_same_lam"]["cg_iters"],
-                        C.fmt_s(r["jaxreg"]["noncircular_same_lam"]["compile_s"]),
-                        C.fmt_s(r["jaxreg"]["noncircular_same_lam"]["run_s"])] for n, r in rows.items()]), ""]
+    lines += ["## Algorithm and boundary (informational)", "",
+              f"jaxreg `tv` at the same best lam, {it} iterations without early stop: `algorithm=\"admm\"` with "
+              "zero-flux differences (x-update exact by the DCT-II) and with circular differences (x-update by "
+              "the FFT; the default before zero-flux differences and Chambolle's projection became it).", ""]
+    body = []
+    for n, r in rows.items():
+        a = r["jaxreg"]["admm_same_lam"]
+        body.append([n, C.fmt_db(r["jaxreg"]["psnr_solve"]), f"{C.fmt_s(r['jaxreg']['solve']['run_s'])}",
+                     C.fmt_db(a["admm_neumann_dct"]["psnr"]), C.fmt_s(a["admm_neumann_dct"]["run_s"]),
+                     C.fmt_db(a["admm_circular_fft"]["psnr"]), C.fmt_s(a["admm_circular_fft"]["run_s"])])
+    lines += [C.table(["image", "default PSNR", "default run", "ADMM zero-flux (DCT) PSNR", f"run ({it} it)",
+                       "ADMM circular (FFT) PSNR", f"run ({it} it)"], body), ""]
     lines += ["## Convergence", "",
               "Iterations jaxreg needs to come within 0.05 dB of its final PSNR (best lam, from the sweep's "
               "history); scikit-image's chambolle stops by its own rule.", ""]

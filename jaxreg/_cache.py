@@ -31,4 +31,7 @@ def enable_persistent_cache() -> str | None:
         return None  # an unwritable home: run without the cache rather than fail
     import jax
     jax.config.update("jax_compilation_cache_dir", path)
+    # keep every executable, not only those that took over a second (JAX's default threshold): a command's
+    # programs are few, and a half-second compile is most of a fast method's wait
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return path

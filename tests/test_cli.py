@@ -349,7 +349,7 @@ def test_the_command_keeps_compiled_programs_in_the_user_cache(tmp_path, image_f
     env = {k: v for k, v in os.environ.items() if k not in ("JAXREG_NO_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")}
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), JAX_PLATFORMS="cpu")
     cmd = [sys.executable, "-m", "jaxreg.cli", "restore", str(image_file), "-o", str(tmp_path / "o.png"),
-           "--task", "denoise", "--method", "tv", "--iters", "5", "--quiet"]
+           "--task", "denoise", "--method", "tv", "--set", "algorithm=admm", "--iters", "5", "--quiet"]
     compile_s = []
     for _ in range(2):
         out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,4 @@
-"""Total-variation regularisation by ADMM.
+"""Total-variation regularisation: Chambolle's dual projection for denoising, ADMM for every other problem.
 
 Minimises ``½ ‖A x − y‖² + lam · TV(x)`` (TV as in :mod:`jaxreg.regularizers.tv`: anisotropic or
 isotropic, 2-D, or 3-D with weight ``lam_t`` on the channel/time/band axis) by the alternating
@@ -12,18 +12,38 @@ With ``G x = (w_a D_a x)_a`` and the splitting ``z = G x``, one iteration is
     z ← shrink(G x + u, lam/ρ)            (group soft thresholding: isotropic; soft: anisotropic)
     u ← u + G x − z
 
-The x-update is exact by FFT when ``A`` is the identity or a circular blur (``splitting="direct"``).
-When ``AᵀA + ρI`` alone is easy (inpainting: diagonal; Hadamard compressive sensing) the data term
-is split too (``splitting="data"``, ``v = x``, dual ``u₂``):
+The differences are zero-flux (Neumann: the last difference along an axis is 0) by default, the boundary of
+scikit-image's and SCICO's TV; ``circular=True`` makes them periodic.  The x-update is exact
+(``splitting="direct"``) when ``A`` is the identity — by the DCT-II for Neumann differences
+(:mod:`jaxreg.operators.dct`), by the FFT for periodic ones — or a circular blur with periodic differences.
+When ``AᵀA + ρI`` alone is easy (inpainting: diagonal; circular blur with Neumann differences: FFT; Hadamard
+compressive sensing; circular super-resolution) the data term is split too (``splitting="data"``, ``v = x``,
+dual ``u₂``):
 
-    x ← (I + GᵀG)⁻¹ (v − u₂ + Gᵀ(z − u))                   (FFT)
-    z ← shrink(G x + u, lam/ρ);   v ← (AᵀA + ρI)⁻¹ (Aᵀy + ρ(x + u₂))   (diagonal / Hadamard)
+    x ← (I + GᵀG)⁻¹ (v − u₂ + Gᵀ(z − u))                   (DCT for Neumann, FFT for periodic differences)
+    z ← shrink(G x + u, lam/ρ);   v ← (AᵀA + ρI)⁻¹ (Aᵀy + ρ(x + u₂))   (diagonal / FFT / Hadamard)
     u ← u + G x − z;              u₂ ← u₂ + x − v
 
-Otherwise (replicate-boundary blur, dense compressive sensing, non-circular differences) the
-x-update takes ``cg_iters`` warm-started conjugate-gradient steps (``splitting="cg"``).
+Otherwise (replicate-boundary blur or super-resolution, dense compressive sensing) the x-update takes
+``cg_iters`` warm-started conjugate-gradient steps (``splitting="cg"``).
 
-The history records the objective and the primal/dual residuals ``r = ‖(G x − z, x − v)‖`` and
+**Denoising-type problems** (``A = I``: ``Denoise``, ``JPEGArtifacts``, ``Smooth``) are solved by default
+(``algorithm="auto"``) by Chambolle's projection algorithm on the dual (Chambolle, "An algorithm for total
+variation minimization and applications", J. Math. Imaging Vis. 2004, §3; the algorithm of scikit-image's
+``denoise_tv_chambolle``), which needs no linear solve at all.  With the dual field ``q`` (``|q| ≤ lam``,
+per pixel and channel for isotropic TV, per entry for anisotropic) and ``x = y − Gᵀq``:
+
+    q ← (q + τ G x) / (1 + (τ / lam) |G x|)                                  (C1)
+    x ← y − Gᵀ q                                                             (C2)
+
+with ``τ = 1 / (2 Σ_a w_a²)`` (¼ in 2-D, scikit-image's step; Chambolle proves convergence for ``τ ≤ ⅛`` and
+observes it up to ¼).  The fixed point of (C1) is ``q = lam · G x / |G x|`` where ``G x ≠ 0``: the optimality
+condition of the primal problem.  History: ``objective`` and ``relative_change = ‖x_k − x_{k−1}‖ / ‖x_k‖``; the
+run stops (``CONVERGED``) once the relative change is at most ``tol`` (default ``2e-4``: on 256² photos at σ = 0.1
+it stops after ~30 iterations within 0.01 dB of the converged PSNR, scikit-image's own stopping point;
+``tol=0`` runs every iteration).  ``algorithm="admm"`` keeps ADMM for these problems too.
+
+The ADMM history records the objective and the primal/dual residuals ``r = ‖(G x − z, x − v)‖`` and
 ``s = ρ ‖(Gᵀ(z − z_prev), v − v_prev)‖`` (Boyd et al. §3.3).  With ``adaptive=True`` (default) the
 penalty follows residual balancing (§3.4.1) on the *relative* residuals of the stopping test
 (Wohlberg, "ADMM penalty parameter selection by residual balancing", arXiv:1704.06209, 2017)::
@@ -35,7 +55,8 @@ so that the default ``ρ = 1`` converges at any λ: measured on a 96² photo wit
 iterations reached a long run's objective to a relative gap of 1.9e-4 (deblurring) and 8.2e-4 (inpainting with
 40 % observed, λ ≤ 0.3; 1.9e-2 at λ = 1), against 2.9e-2 and 2.6 (λ = 1e-3, inpainting: 8.8 dB) with a fixed
 ρ = 1.  ``adaptive=False`` keeps ρ fixed.  The method stops (``CONVERGED``) when
-``r ≤ tol·max(‖G x‖, ‖z‖)`` and ``s ≤ tol·‖ρ Gᵀu‖`` (relative tolerances of §3.3.1).
+``r ≤ tol·max(‖G x‖, ‖z‖)`` and ``s ≤ tol·‖ρ Gᵀu‖`` (relative tolerances of §3.3.1; default ``tol = 2e-4``,
+``tol=0`` runs every iteration).  (Those measurements were made with circular differences, the default then.)
 """
 
 from __future__ import annotations
@@ -43,10 +64,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._pytree import pytree_dataclass, static
-from ..operators import difference_symbol, solve_diagonal_fft
+from ..operators import difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
 from ..regularizers.tv import gradient, gradient_adjoint, shrink, tv_of_gradient
 from .base import Method
 from .registry import register
+
+
+ALGORITHMS = ("auto", "admm", "chambolle")
 
 
 def _norm(x):
@@ -63,22 +87,27 @@ def tv_axes(ndim: int, third_axis: bool) -> tuple:
 @register
 @pytree_dataclass
 class TV(Method):
-    """Total variation (anisotropic/isotropic, 2-D or 3-D) by ADMM with exact FFT x-updates where possible."""
+    """Total variation (anisotropic/isotropic, 2-D or 3-D): Chambolle's projection for denoising, ADMM with exact
+    DCT/FFT x-updates where possible otherwise."""
 
     name = "tv"
-    paper = "Rudin, Osher & Fatemi 1992; ADMM: Boyd et al. 2011; split Bregman: Goldstein & Osher 2009"
+    paper = ("Rudin, Osher & Fatemi 1992; Chambolle, JMIV 2004; ADMM: Boyd et al. 2011; split Bregman: Goldstein & "
+             "Osher 2009")
     positive = ("lam", "rho")
     nonnegative = ("lam_t", "tol")
 
     lam: float = 0.1
     rho: float = 1.0
     lam_t: float = 1.0
-    tol: float = 0.0
+    tol: float = 2e-4
     isotropic: bool = static(default=True)
     third_axis: bool = static(default=False)
-    circular: bool = static(default=True)
+    circular: bool = static(default=False, metadata={
+        "help": "periodic differences (FFT solves); default False: zero-flux (Neumann), as scikit-image and SCICO"})
     adaptive: bool = static(default=True, metadata={"help": "relative residual balancing of rho (default on)"})
     cg_iters: int = static(default=10)
+    algorithm: str = static(default="auto", metadata={
+        "help": "auto (chambolle for denoising-type problems, admm otherwise), admm or chambolle"})
 
     # -- structure -------------------------------------------------------------------------------
     def _axes_weights(self, problem):
@@ -90,20 +119,55 @@ class TV(Method):
         axes, _ = self._axes_weights(problem)
         if problem.normal_solve_is_exact({a: 1.0 for a in axes}, self.circular):
             return "direct"
-        if self.circular and problem.normal_solve_is_exact({}, self.circular):
+        if problem.normal_solve_is_exact({}, self.circular):
             return "data"
         return "cg"
 
+    def uses_chambolle(self, problem) -> bool:
+        """Whether this problem is solved by Chambolle's dual projection (static)."""
+        from ..problems.identity import IdentityProblem
+        return self.algorithm == "chambolle" or (self.algorithm == "auto" and isinstance(problem, IdentityProblem))
+
     def validate(self, problem):
         super().validate(problem)
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"tv: algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
+        if self.algorithm == "chambolle":
+            from ..problems.identity import IdentityProblem
+            if not isinstance(problem, IdentityProblem):
+                raise ValueError(f"tv: algorithm='chambolle' solves ½‖x − y‖² + λ TV(x) (denoising, JPEG artefacts, "
+                                 f"smoothing), not {type(problem).__name__}; use 'admm' or 'auto'")
         if self.third_axis and len(problem.image_shape) == 3 and problem.image_shape[2] < 2:
             raise ValueError("tv: third_axis=True needs at least 2 channels/bands")
         if int(self.cg_iters) < 1:
             raise ValueError(f"tv: cg_iters must be at least 1, got {self.cg_iters}")
 
+    # -- Chambolle's dual projection (denoising-type problems) ------------------------------------
+    def _chambolle_tau(self, w):
+        return 1.0 / (2.0 * sum(wa * wa for wa in w))
+
+    def _chambolle_init(self, problem, axes, w):
+        x = problem.y
+        q = jnp.zeros((len(axes),) + x.shape, x.dtype)
+        return {"x": x, "q": q, "g": gradient(x, axes, w, self.circular), "change": jnp.asarray(jnp.inf, x.dtype)}
+
+    def _chambolle_step(self, state, problem, axes, w):
+        tau = self._chambolle_tau(w)
+        g = state["g"]  # G x of the current iterate
+        if self.isotropic:
+            norm = jnp.sqrt(sum(g[i] * g[i] for i in range(g.shape[0])))[None]
+        else:
+            norm = jnp.abs(g)
+        q = (state["q"] + tau * g) / (1.0 + (tau / self.lam) * norm)   # (C1)
+        x = problem.y - gradient_adjoint(q, axes, w, self.circular)  # (C2)
+        change = _norm(x - state["x"]) / jnp.maximum(_norm(x), jnp.finfo(x.dtype).tiny)
+        return {"x": x, "q": q, "g": gradient(x, axes, w, self.circular), "change": change}
+
     # -- protocol --------------------------------------------------------------------------------
     def init(self, key, problem):
         axes, w = self._axes_weights(problem)
+        if self.uses_chambolle(problem):
+            return self._chambolle_init(problem, axes, w)
         x = problem.initial_image()
         z = gradient(x, axes, w, self.circular)
         state = {"x": x, "z": z, "u": jnp.zeros_like(z), "rho": jnp.asarray(self.rho, x.dtype),
@@ -118,8 +182,10 @@ class TV(Method):
         mode = self.splitting(problem)
         if mode == "data":
             b = state["v"] - state["u2"] + gradient_adjoint(z - u, axes, w, self.circular)
-            sym = 1.0 + difference_symbol(b.shape, {a: wa * wa for a, wa in zip(axes, w)})
-            return solve_diagonal_fft(b, sym)
+            weights = {a: wa * wa for a, wa in zip(axes, w)}
+            if self.circular:
+                return solve_diagonal_fft(b, 1.0 + difference_symbol(b.shape, weights))
+            return solve_diagonal_dct(b, 1.0 + neumann_symbol(b.shape, weights))
         b = problem.adjoint(problem.y) + rho * gradient_adjoint(z - u, axes, w, self.circular)
         weights = {a: rho * wa * wa for a, wa in zip(axes, w)}
         return problem.solve_normal(b, 0.0, 1.0, weights, circular=self.circular, x0=state["x"],
@@ -127,6 +193,8 @@ class TV(Method):
 
     def step(self, state, problem):
         axes, w = self._axes_weights(problem)
+        if self.uses_chambolle(problem):
+            return self._chambolle_step(state, problem, axes, w)
         rho, u = state["rho"], state["u"]
         x = self._x_update(state, problem, axes, w)
         gx = gradient(x, axes, w, self.circular)
@@ -167,9 +235,14 @@ class TV(Method):
                                                                      self.isotropic)
 
     def diagnostics(self, state, problem):
+        if "q" in state:  # Chambolle: G x is in the state already
+            objective = problem.data_fidelity(state["x"]) + self.lam * tv_of_gradient(state["g"], self.isotropic)
+            return {"objective": objective, "relative_change": state["change"]}
         return {"objective": self.objective(state["x"], problem), "primal_residual": state["r"],
                 "dual_residual": state["s"], "rho": state["rho"]}
 
     def converged(self, state, problem):
+        if "q" in state:
+            return (self.tol > 0) & (state["change"] <= self.tol)
         return (self.tol > 0) & (state["r"] <= self.tol * state["eps_pri"]) & (
             state["s"] <= self.tol * state["eps_dual"])

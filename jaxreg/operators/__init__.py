@@ -4,6 +4,7 @@ from .base import AdjointCheck, FunctionOperator, Identity, LinearOperator, chec
 from .cg import conjugate_gradient
 from .compressive import RandomBinary, SubsampledHadamard, fwht, hadamard_rows, walsh_sequency
 from .convolution import SameConvolution, same_convolve
+from .dct import dct2, idct2, neumann_symbol, solve_diagonal_dct
 from .differences import FiniteDifference, Gradient, difference, difference_adjoint
 from .fourier import CircularConvolution, difference_symbol, kernel_otf, solve_diagonal_fft
 from .mask import Mask
@@ -12,6 +13,6 @@ from .resample import Decimation, polyphase_solve, resampling_kernel
 __all__ = [
     "AdjointCheck", "CircularConvolution", "Decimation", "FiniteDifference", "FunctionOperator", "Gradient", "Identity",
     "LinearOperator", "Mask", "RandomBinary", "SameConvolution", "SubsampledHadamard", "check_adjoint",
-    "conjugate_gradient", "difference", "difference_adjoint", "difference_symbol", "fwht", "hadamard_rows",
-    "kernel_otf", "linear_adjoint", "polyphase_solve", "resampling_kernel", "same_convolve", "solve_diagonal_fft", "walsh_sequency",
+    "conjugate_gradient", "dct2", "difference", "difference_adjoint", "difference_symbol", "fwht", "hadamard_rows", "idct2",
+    "kernel_otf", "linear_adjoint", "neumann_symbol", "polyphase_solve", "resampling_kernel", "same_convolve", "solve_diagonal_dct", "solve_diagonal_fft", "walsh_sequency",
 ]

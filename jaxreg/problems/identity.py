@@ -1,7 +1,8 @@
 """Problems whose forward model is the identity: denoising, JPEG artefacts, smoothing.
 
 They differ in meaning (and in the methods that accept them), not in algebra:
-``F(x) = ½‖x − y‖²`` and (1) is diagonal in the DFT.
+``F(x) = ½‖x − y‖²`` and (1) is diagonal in the DFT (circular differences) or in the DCT-II (Neumann differences,
+the zero-flux boundary): both solves are exact.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import jax.numpy as jnp
 
 from .._checks import as_float_array, check_nonnegative
 from .._pytree import pytree_dataclass, set_fields
-from ..operators import Identity, difference_symbol, solve_diagonal_fft
+from ..operators import Identity, difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
 from .base import Problem
 
 IMAGE_RANKS = (3, 4)
@@ -18,20 +19,20 @@ IMAGE_RANKS = (3, 4)
 
 @pytree_dataclass(init=False)
 class IdentityProblem(Problem):
-    """Base of the identity-model problems; exact FFT solve of (1) with circular differences."""
+    """Base of the identity-model problems; exact solve of (1): FFT with circular differences, DCT with Neumann."""
 
     def __init__(self, y):
         y = as_float_array(y, "observation y", ranks=IMAGE_RANKS)
         set_fields(self, y=y, op=Identity(tuple(y.shape)))
 
     def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return circular or not diff_weights
+        return True
 
     def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
         if not diff_weights:
             return b / (mu + rho)
         if not circular:
-            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
+            return solve_diagonal_dct(b, mu + rho + neumann_symbol(b.shape, diff_weights))
         return solve_diagonal_fft(b, mu + rho + difference_symbol(b.shape, diff_weights))
 
 

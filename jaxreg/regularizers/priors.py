@@ -64,7 +64,8 @@ class TVPrior(Prior):
 
     def _tv(self, t):
         from ..methods.tv import TV
-        return TV(lam=t, rho=self.rho, isotropic=self.isotropic)
+        # pinned to what this prior has always run (ADMM, circular differences), whatever TV's defaults are
+        return TV(lam=t, rho=self.rho, isotropic=self.isotropic, algorithm="admm", circular=True, tol=0.0)
 
     def init(self, key, shape):
         from ..problems import Denoise
