@@ -53,6 +53,19 @@ def _relative_change(new, old):
     return num / jnp.maximum(jnp.sqrt(jnp.sum(jnp.square(new))), jnp.finfo(new.dtype).tiny)
 
 
+def _only_if(pred, fn, *args):
+    """``fn(*args)`` where ``pred``, else NaN (0 for integers) of the same structure.  Records of a run that has
+    stopped are dropped (:func:`_assemble`); under ``lax.map`` this branch skips computing them (under ``vmap`` both
+    branches run, as before)."""
+    shapes = jax.eval_shape(fn, *args)
+
+    def blank(*_):
+        return jax.tree_util.tree_map(
+            lambda s: jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.inexact) else 0, s.dtype), shapes)
+
+    return jax.lax.cond(pred, fn, blank, *args)
+
+
 def _with(method, params):
     return method.replace(**params) if params else method
 
@@ -150,7 +163,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         iteration = c["iteration"] + accepted.astype(jnp.int32)
         new_c = {"state": state, "iteration": iteration, "status": status}
         base_state = _base(state) if grouped else state
-        record = dict(m.diagnostics(base_state, base_problem))
+        record = dict(_only_if(active, lambda st: m.diagnostics(st, base_problem), base_state))
         current = m.output(base_state)
         selected = None
         values = {}
@@ -167,7 +180,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
             stop = stop & (status == RUNNING)
             new_c["status"] = jnp.where(stop, jnp.asarray(Status.CONVERGED, jnp.int32), status)
             selected = sel["output"]
-        return new_c, record, current, selected
+        return new_c, record, current, selected, active
 
     def metrics(current, selected):
         shown = current if selected is None else selected
@@ -178,9 +191,9 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         return out
 
     def body(c, _):
-        new_c, record, current, selected = step(c)
+        new_c, record, current, selected, active = step(c)
         if metric_names:
-            record.update(metrics(current, selected))
+            record.update(_only_if(active, metrics, current, selected))
         return new_c, record
 
     if not metric_names or metrics_every <= 1:
@@ -190,11 +203,11 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
 
     def block(c, _):
         def plain(cc, _):
-            new_c, record, current, selected = step(cc)
+            new_c, record, current, selected, active = step(cc)
             return new_c, record
         c, records = jax.lax.scan(plain, c, None, length=k - 1)
-        new_c, record, current, selected = step(c)
-        last = metrics(current, selected)
+        new_c, record, current, selected, active = step(c)
+        last = _only_if(active, metrics, current, selected)
         records = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), records, record)
         nan = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.full((k - 1,), jnp.nan, v.dtype), v[None]]),
                                      last)
@@ -332,7 +345,9 @@ def _progress_info(records):
     for name, unit in (("psnr", " dB"), ("objective", "")):
         if name in records:
             v = np.asarray(records[name])[..., -1]
-            parts.append(f"{name} {np.nanmax(v) if name == 'psnr' else np.nanmin(v):.4g}{unit}")
+            v = v[np.isfinite(v)]  # runs that have stopped record NaN
+            if v.size:
+                parts.append(f"{name} {np.max(v) if name == 'psnr' else np.min(v):.4g}{unit}")
     return "  ".join(parts)
 
 
