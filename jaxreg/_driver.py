@@ -113,7 +113,7 @@ def _metric_values(image, reference, names, data_range):
 
 
 def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_range, *, length, metric_names,
-              plan=None, metrics_every=1):
+              plan=None, metrics_every=1, skip_stopped=False):
     """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records.
 
     With a :class:`jaxreg.selection.Plan` that records criteria, the state holds the base run and its companion
@@ -124,7 +124,12 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
     ``metrics_every = k > 1`` computes the reference metrics (PSNR, SSIM) only after every k-th iteration of the
     chunk (NaN in between): under ``vmap`` a metric is computed for every grid point every iteration, which was
     most of the cost of a fast method's sweep.  ``length`` is a multiple of ``k``.
+
+    ``skip_stopped`` computes diagnostics and metrics only while the run is active (``lax.cond``): under
+    ``lax.map`` a stopped grid point then costs nothing more; under ``vmap`` (and in a single run, whose host loop
+    stops launching chunks) the branch would only add compile time.
     """
+    only_if = _only_if if skip_stopped else (lambda pred, fn, *args: fn(*args))
     m = _with(method, params)
     grouped = plan is not None and plan.grouped
     if not grouped:
@@ -163,7 +168,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         iteration = c["iteration"] + accepted.astype(jnp.int32)
         new_c = {"state": state, "iteration": iteration, "status": status}
         base_state = _base(state) if grouped else state
-        record = dict(_only_if(active, lambda st: m.diagnostics(st, base_problem), base_state))
+        record = dict(only_if(active, lambda st: m.diagnostics(st, base_problem), base_state))
         current = m.output(base_state)
         selected = None
         values = {}
@@ -193,7 +198,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
     def body(c, _):
         new_c, record, current, selected, active = step(c)
         if metric_names:
-            record.update(_only_if(active, metrics, current, selected))
+            record.update(only_if(active, metrics, current, selected))
         return new_c, record
 
     if not metric_names or metrics_every <= 1:
@@ -207,7 +212,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
             return new_c, record
         c, records = jax.lax.scan(plain, c, None, length=k - 1)
         new_c, record, current, selected, active = step(c)
-        last = _only_if(active, metrics, current, selected)
+        last = only_if(active, metrics, current, selected)
         records = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), records, record)
         nan = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.full((k - 1,), jnp.nan, v.dtype), v[None]]),
                                      last)
@@ -275,7 +280,7 @@ def init_fn(levels: tuple, plan=None, strategy="vmap", batch_size=None, mesh=Non
 def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None, strategy="vmap", batch_size=None,
              mesh=None, metrics_every=1):
     fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan,
-                           metrics_every=metrics_every)
+                           metrics_every=metrics_every, skip_stopped=strategy == "map" and bool(levels))
     return _on_mesh(_batched(fn, levels, _CHUNK_AXES, strategy, batch_size), mesh, (0, 2), 8)
 
 

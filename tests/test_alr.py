@@ -172,6 +172,7 @@ def test_training_is_deterministic_from_the_key_and_follows_the_schedule(photo_b
     assert a.timings["compile_s"] > 0 and a.timings["run_s"] > 0
 
 
+@pytest.mark.slow  # 17.6 s in a default run on 2 busy cores (2026-12-02): over the suite's budget
 def test_the_im2col_and_dense_critic_equal_the_module(tiny_params):
     module = CriticCNN15()
     params = module.init(jax.random.key(0), jnp.zeros((1, 13, 13, 3)))["params"]

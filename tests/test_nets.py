@@ -372,6 +372,7 @@ def test_inputs_reject_bad_arguments(call, match):
 # ================================================================================================
 # 6. Dropout (paper 002): needs a key, changes outputs only when p_keep < 1
 # ================================================================================================
+@pytest.mark.slow  # 19.1 s in a default run on 2 cores (2026-12-02)
 def test_autoencoder_dropout():
     z = nets.uniform_noise(KEY, 4, (16, 16))
     kw = dict(channels_down=(8, 8), channels_up=(8, 8))

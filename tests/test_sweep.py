@@ -116,6 +116,7 @@ print(json.dumps({"devices": jax.local_device_count(),
 """
 
 
+@pytest.mark.slow  # 16–21 s (a subprocess compiling for 4 devices); the default run splits a grid over 2 processes
 def test_sweep_sharded_over_four_host_devices(swept, tmp_path):
     p, x, s, _ = swept
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
