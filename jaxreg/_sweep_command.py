@@ -259,7 +259,7 @@ def write_outputs(out: Path, record: dict, images: np.ndarray) -> dict:
     for j, i in enumerate(record["indices"]):
         text = f"#{i} " + _point_text({k: v[j] for k, v in record["params"].items()})
         scores = [f"{m} {vals[j]:.4g}" for m, vals in record["scores"].items()]
-        labels.append(text + ("\n" + "  ".join(scores) if scores else ""))
+        labels.append("\n".join([text] + scores))
     best = record["best"]
     sheet_images = images if pngs else np.asarray(images[..., :1]) if images.ndim == 4 else None
     if sheet_images is not None:

@@ -298,7 +298,9 @@ def contact_sheet(images, labels, *, best: int | None = None, columns: int | Non
     font = ImageFont.load_default()
     nlines = max(str(t).count("\n") + 1 for t in labels)
     pad, line = 6, 12
-    cell_w, cell_h = tw + 2 * pad, th + 2 * pad + nlines * line + 2
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    text_w = max(measure.textlength(part, font=font) for t in labels for part in str(t).split("\n"))
+    cell_w, cell_h = max(tw, int(np.ceil(text_w))) + 2 * pad, th + 2 * pad + nlines * line + 2
     sheet = Image.new("RGB", (cols * cell_w, rows * cell_h), "white")
     draw = ImageDraw.Draw(sheet)
     for i in range(g):
