@@ -100,7 +100,8 @@ def markdown(fig) -> str:
         "12-point grids on σ = 0.1 denoising of the astronaut photo at the given side, PSNR/SSIM against the clean "
         "image recorded every iteration; the loop runs 12 `jaxreg.solve` calls (compiled once); each sweep strategy "
         "is one compiled program.  Run times are the median of "
-        f"{fig['rows'][0]['repeats']} repeats, the four ways interleaved.  **ratio** = loop run time / sweep run "
+        f"{' or '.join(str(n) for n in sorted({r['repeats'] for r in fig['rows']}))} repeats (per row in the JSON), "
+        "the four ways interleaved.  **ratio** = loop run time / sweep run "
         "time (above 1: the sweep is faster); compile times are apart.  `auto` shows the strategy it chose.",
         "",
     ]
@@ -120,7 +121,8 @@ def markdown(fig) -> str:
     worst = min(r["auto"]["run_ratio"] for r in fig["rows"])
     lines += ["", f"Worst `auto` run ratio: {worst:.2f} (1 = as fast as the loop; the target is ≥ 0.95).",
               "Largest difference of a sweep image to the loop's: "
-              f"{max(max(r[s]['max_abs_diff_to_loop'] for s in ('vmap', 'map', 'auto')) for r in fig['rows']):.1e}."]
+              + ", ".join(f"{s} {max(r[s]['max_abs_diff_to_loop'] for r in fig['rows']):.1e}"
+                          for s in ('vmap', 'map', 'auto')) + "."]
     return "\n".join(lines)
 
 
