@@ -50,12 +50,8 @@ def environment() -> dict:
 
 def git_commit() -> str | None:
     """The repository's HEAD commit (recorded in every result file), or None outside a git checkout."""
-    import subprocess
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=HERE,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
+    from jaxreg._provenance import git_commit as commit_of
+    return commit_of(HERE)
 
 
 def env_line(env: dict) -> str:

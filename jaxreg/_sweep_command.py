@@ -115,14 +115,9 @@ def _check_output_dir(path):
 
 
 def _git_commit():
-    here = Path(__file__).resolve().parents[1]
-    if not (here / ".git").exists():
-        return None
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
+    """The commit of the checkout jaxreg runs from; None for an installed package (not a repository of its own)."""
+    from ._provenance import CHECKOUT, git_commit
+    return git_commit(CHECKOUT) if (CHECKOUT / ".git").exists() else None
 
 
 # ------------------------------------------------------------------------------------------------ the command
