@@ -64,6 +64,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._pytree import pytree_dataclass, static
+from ..problems.identity import IdentityProblem
 from ..operators import difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
 from ..regularizers.tv import gradient, gradient_adjoint, shrink, tv_of_gradient
 from .base import Method
@@ -125,18 +126,15 @@ class TV(Method):
 
     def uses_chambolle(self, problem) -> bool:
         """Whether this problem is solved by Chambolle's dual projection (static)."""
-        from ..problems.identity import IdentityProblem
         return self.algorithm == "chambolle" or (self.algorithm == "auto" and isinstance(problem, IdentityProblem))
 
     def validate(self, problem):
         super().validate(problem)
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"tv: algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
-        if self.algorithm == "chambolle":
-            from ..problems.identity import IdentityProblem
-            if not isinstance(problem, IdentityProblem):
-                raise ValueError(f"tv: algorithm='chambolle' solves ½‖x − y‖² + λ TV(x) (denoising, JPEG artefacts, "
-                                 f"smoothing), not {type(problem).__name__}; use 'admm' or 'auto'")
+        if self.algorithm == "chambolle" and not isinstance(problem, IdentityProblem):
+            raise ValueError(f"tv: algorithm='chambolle' solves ½‖x − y‖² + λ TV(x) (denoising, JPEG artefacts, "
+                             f"smoothing), not {type(problem).__name__}; use 'admm' or 'auto'")
         if self.third_axis and len(problem.image_shape) == 3 and problem.image_shape[2] < 2:
             raise ValueError("tv: third_axis=True needs at least 2 channels/bands")
         if int(self.cg_iters) < 1:
