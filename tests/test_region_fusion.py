@@ -1,4 +1,5 @@
-"""Region fusion (issue 4): the in-graph parallel algorithm, the sequential sweep, ``l0_energy``, the method.
+"""Region fusion (Nguyen & Brown, ICCV 2015): the in-graph parallel algorithm, the sequential sweep, ``l0_energy``,
+the method.
 
 References independent of the code under test: a second transcription of the published sweep written here
 with Python lists (no pooled neighbour storage), hand-computed energies, and structural facts that hold for
@@ -166,6 +167,32 @@ def test_sequential_sweep_equals_a_list_transcription(real_crops, lam):
         np.testing.assert_array_equal(got, want, err_msg=name)
         regions, pixels = len(np.unique(got.reshape(-1, 3), axis=0)), img.shape[0] * img.shape[1]
         assert regions < (pixels // 4 if "clip" in name else pixels)  # it really fused
+
+
+@needs_data
+@pytest.mark.parametrize("lam", [0.01, 0.05])
+def test_exact_mode_equals_the_list_transcription_on_jpeg_clip_art(lam):
+    """40×40 centre crops of the ten q10 JPEG clip arts (flat regions, many equal colours: long neighbour
+    lists, ties, fusions that reorder lists), 50 passes: bit for bit, through the public entry point too."""
+    for k in range(1, 11):
+        img = _crop(_clipart_jpeg(k), 40)
+        want = sweep_with_lists(img, lam, 50)
+        np.testing.assert_array_equal(region_fusion_exact_numpy(img, lam, 50), want, err_msg=f"clip{k}")
+        np.testing.assert_array_equal(np.asarray(region_fusion(img, lam, exact=True)), want, err_msg=f"clip{k}")
+        assert len(np.unique(want.reshape(-1, 3), axis=0)) < 1600 // 4  # it really fused
+
+
+def test_exact_mode_takes_lam_in_double_precision():
+    """The C++ receives λ as a double.  1×2 image (0, 0.5), max_loop = 1 (β = 0, then β = λ): fusion iff
+    0.25·1·1 ≤ λ·1·2.  λ = 0.125 − 1e-12 must not fuse, although float32(λ) = 0.125 would."""
+    img = np.zeros((1, 2, 3), np.float32)
+    img[0, 1, 0] = 0.5
+    lam = 0.125 - 1e-12
+    assert np.float32(lam) == np.float32(0.125)
+    np.testing.assert_array_equal(np.asarray(region_fusion(img, lam, max_loop=1, exact=True)), img)
+    np.testing.assert_array_equal(sweep_with_lists(img, lam, 1), img)
+    fused = np.asarray(region_fusion(img, 0.125, max_loop=1, exact=True))
+    np.testing.assert_array_equal(fused[0, :, 0], [0.25, 0.25])
 
 
 @pytest.mark.skipif(exact_mod.numba is None, reason="numba is not installed (optional accelerator)")

@@ -16,7 +16,7 @@ the data term and saves ``β c_ab`` in the boundary term.  ``β`` rises linearly
 **Sequential algorithm** (``exact=True``): the published sweep, see
 :mod:`jaxreg.regularizers._region_fusion_exact`; it runs on the host through ``jax.pure_callback``.
 
-**Parallel algorithm** (``exact=False``, the default; fixed shapes, one ``lax.while_loop``, no
+**Parallel algorithm** (``exact=False``, the default; fixed shapes, ``lax.while_loop`` rounds over a list of pixel edges that is compacted in stages, no
 host round trip, so it is jit-, vmap- and accelerator-ready).  State: a label per pixel (the id of a
 pixel of its region) and per-region colour sums and pixel counts indexed by that id, all updated by
 segment sums.  Pass ``it`` (``β = it·λ/max_loop``) runs ``max_rounds`` rounds (default 1, like the
@@ -88,38 +88,33 @@ def _edge_pairs(x):
     return (x[:, :-1], x[:, 1:]), (x[:-1], x[1:])
 
 
-def _to_pixels(forward, backward, fill):
-    """Per pixel, the values of its 4 incident edges (right, down, left, up), ``(4, H, W, …)``.
-
-    ``forward = (h, v)`` holds values seen from the left/top end of each edge, ``backward`` from the
-    right/bottom end.
-    """
-    (fh, fv), (bh, bv) = forward, backward
-    rest = ((0, 0),) * (fh.ndim - 2)
-    return jnp.stack([jnp.pad(fh, ((0, 0), (0, 1)) + rest, constant_values=fill),
-                      jnp.pad(fv, ((0, 1), (0, 0)) + rest, constant_values=fill),
-                      jnp.pad(bh, ((0, 0), (1, 0)) + rest, constant_values=fill),
-                      jnp.pad(bv, ((1, 0), (0, 0)) + rest, constant_values=fill)])
-
-
-def _fusion_allowed(group, lab, stats, pixel_mean, beta, one_colour):
+def _fusion_allowed(root, ea, eb, boundary, stats, beta, one_colour):
     """Per group root: fusing every region into its group does not increase ``E_β``, i.e.
-    ``Σ_p ‖Y_lab(p) − Ȳ_group‖² ≤ β · #(adjacent pixel pairs of different regions in one group)``,
-    or the group only joins regions of exactly one colour (``one_colour`` per region: its link does)."""
+    ``Σ_i w_i ‖Y_i − Ȳ_group‖² ≤ β · #(adjacent pixel pairs of different regions in one group)``,
+    or the group only joins regions of exactly one colour (``one_colour`` per region: its link does).
+    ``ea, eb`` are the regions at the two ends of every pixel edge (``boundary``: they differ)."""
     n = stats.shape[0]
-    gstats = jax.ops.segment_sum(jnp.concatenate([stats, (~one_colour).astype(stats.dtype)[:, None]], axis=1),
-                                 group, num_segments=n)
-    gmean = _means(gstats[:, :-1])
-    gp = group[lab]
-    spread = jnp.sum(jnp.square(pixel_mean - gmean[gp]), axis=-1)          # per pixel: Σ_i w_i ‖Y_i − Ȳ‖²
-    internal = jnp.zeros(lab.shape, stats.dtype)
-    for (la, lb), (ga, gb), pad in zip(_edge_pairs(lab), _edge_pairs(gp), (((0, 0), (0, 1)), ((0, 1), (0, 0)))):
-        internal = internal + jnp.pad(((la != lb) & (ga == gb)).astype(stats.dtype), pad)
-    totals = _segment(jax.ops.segment_sum, jnp.stack([spread, internal], axis=-1), gp, n)
+    gstats = jax.ops.segment_sum(stats, root, num_segments=n)
+    mixed = jax.ops.segment_sum((~one_colour).astype(jnp.int32), root, num_segments=n)
+    gmean = _means(gstats)
+    spread = stats[:, -1] * _channel_sum(jnp.square(_means(stats) - gmean[root]))      # w_i ‖Y_i − Ȳ‖²
+    spread = jax.ops.segment_sum(spread, root, num_segments=n)
+    ra = root[ea]
+    internal = jax.ops.segment_sum((boundary & (ra == root[eb])).astype(jnp.int32), ra, num_segments=n)
     # rounding of the means: fusing regions of (numerically) one colour must pass at β = 0
     eps = jnp.finfo(stats.dtype).eps
-    slack = 16.0 * gstats[:, -2] * jnp.square(eps * (1.0 + jnp.max(jnp.abs(gmean), axis=-1)))
-    return (gstats[:, -1] == 0) | (totals[:, 0] <= beta * totals[:, 1] + slack)
+    top = functools.reduce(jnp.maximum, [jnp.abs(gmean[:, k]) for k in range(gmean.shape[1])])
+    slack = 16.0 * gstats[:, -1] * jnp.square(eps * (1.0 + top))
+    return (mixed == 0) | (spread <= beta * internal.astype(stats.dtype) + slack)
+
+
+def _channel_sum(x):
+    """``Σ`` over the (small, static) last axis, unrolled ``((x₀ + x₁) + x₂) + …``: an elementwise
+    fusion instead of an XLA reduction over 3 elements per pixel (several times slower on CPU)."""
+    total = x[..., 0]
+    for k in range(1, x.shape[-1]):
+        total = total + x[..., k]
+    return total
 
 
 def _means(stats):
@@ -148,64 +143,64 @@ def _hash(lo, hi):
     return h ^ (h >> 16)
 
 
-def _pair_counts_estimate(edges, n):
-    """Count-sketch estimate of ``c_ab`` for every pixel edge ``(a, b)``, symmetric in a, b.
+def _table_size(n):
+    """Counters of the pair-count table: ``2^⌈log₂ 8n⌉`` (load ≤ 1/4 with one region per pixel)."""
+    return 1 << int(np.ceil(np.log2(max(8 * n, 16))))
 
-    ``edges`` is ``((la, lb), (ta, tb))`` (labels at the ends of the horizontal and vertical edges).
-    One hashed table of ``2^⌈log₂ 8n⌉`` counters (load ≤ 1/4 with one region per pixel, far less once
-    regions have fused), filled by one scatter: the estimate is exact unless the pair's slot collides,
-    and never too small.  It only chooses proposals: the ``c_ab`` of a chosen pair is counted exactly.
+
+def _pair_counts_estimate(ea, eb, boundary, table, stale):
+    """Count-sketch estimate of ``c_ab`` for every pixel edge ``(a, b) = (ea, eb)``, symmetric in a, b.
+
+    ``table`` holds ``_table_size(n)`` counters (load ≤ 1/4 with one region per pixel, far less once
+    regions have fused), zero except at the slots ``stale`` that the previous call filled: those are
+    cleared first, so that a loop can carry the table instead of zeroing all its counters every round.
+    Every ``boundary`` edge (a ≠ b) then adds 1 to the slot of its hashed pair: the estimate is exact
+    unless the pair's slot collides, and never too small.  It only chooses proposals: the ``c_ab`` of
+    a chosen pair is counted exactly.  Returns the estimates (meaningful on boundary edges), the table
+    and the slots it filled.
     """
-    size = 1 << int(np.ceil(np.log2(max(8 * n, 16))))
-    slots = []
-    for a, b in edges:
-        lo, hi = jnp.minimum(a, b).astype(jnp.uint32), jnp.maximum(a, b).astype(jnp.uint32)
-        slots.append((_hash(lo, hi) & np.uint32(size - 1)).astype(jnp.int32))
-    ones = jnp.concatenate([(a != b).astype(jnp.int32).reshape(-1) for a, b in edges])
-    table = jax.ops.segment_sum(ones, jnp.concatenate([s.reshape(-1) for s in slots]), num_segments=size)
-    return [table[s].astype(jnp.float32) for s in slots]
+    size = table.shape[0]
+    table = table.at[stale].set(0, mode="drop")
+    lo, hi = jnp.minimum(ea, eb).astype(jnp.uint32), jnp.maximum(ea, eb).astype(jnp.uint32)
+    slot = jnp.where(boundary, (_hash(lo, hi) & np.uint32(size - 1)).astype(jnp.int32), size)  # size: dropped
+    slot = jax.lax.optimization_barrier(slot)                                 # hash once, not per use
+    table = table.at[slot].add(1, mode="drop")
+    return table.at[slot].get(mode="fill", fill_value=0).astype(jnp.float32), table, slot
 
 
 # ------------------------------------------------------------------------------------------------
 # one round of parallel fusion at level beta
 # ------------------------------------------------------------------------------------------------
-def _round(lab, stats, beta):
+def _round(ea, eb, stats, beta, table, stale):
     """One round at level ``beta``: proposals, then tree or pair fusions (module docstring).
 
-    ``lab`` is the ``(H, W)`` region id of every pixel, ``stats`` the ``(n, C + 1)`` colour sums and
-    pixel count of every region id.  Returns the new ``(lab, stats)`` and whether any proposal was valid.
+    ``ea, eb`` are the region ids at the two ends of the pixel edges (a list that may have been
+    compacted to the edges between different regions, padded with ``(0, 0)``), ``stats`` the
+    ``(n, C + 1)`` colour sums and pixel count of every region id.  Returns the region each region
+    joins (``group``), the new ``stats``, whether any proposal was valid, and the count table.
     """
     n = stats.shape[0]
-    ids = jnp.arange(n, dtype=lab.dtype)
+    ids = jnp.arange(n, dtype=ea.dtype)
     cnt = stats[:, -1]
     mean = _means(stats)
-    pixel_mean, pixel_cnt = mean[lab], cnt[lab]
+    boundary = ea != eb
 
-    # 1. proposals: the neighbour of largest estimated gain β·c_ab − cost_ab
-    edges = _edge_pairs(lab)
-    c_est = _pair_counts_estimate(edges, n)
-    edge_gain = []
-    for (la, lb), (ma, mb), (wa, wb), ce in zip(edges, _edge_pairs(pixel_mean), _edge_pairs(pixel_cnt), c_est):
-        cost = jnp.sum(jnp.square(ma - mb), axis=-1) * (wa * wb) / (wa + wb)
-        edge_gain.append(jnp.where(la != lb, beta * ce - cost, -jnp.inf))
-    gains = _to_pixels(edge_gain, edge_gain, -jnp.inf)                                  # (4, H, W)
-    nb_lab = _to_pixels([b for _, b in edges], [a for a, _ in edges], n)
-    pixel_best, pixel_nb = gains[0], nb_lab[0]                     # best direction, ties to the smaller id
-    for k in range(1, 4):
-        better = (gains[k] > pixel_best) | ((gains[k] == pixel_best) & (nb_lab[k] < pixel_nb))
-        pixel_best = jnp.where(better, gains[k], pixel_best)
-        pixel_nb = jnp.where(better, nb_lab[k], pixel_nb)
-    pixel_nb = jnp.where(jnp.isneginf(pixel_best), n, pixel_nb)
-    # materialise: XLA would otherwise fuse (and recompute) the proposal arithmetic into each scatter
-    pixel_best, pixel_nb = jax.lax.optimization_barrier((pixel_best, pixel_nb))
-    best = _segment(jax.ops.segment_max, pixel_best, lab, n)
-    partner = _segment(jax.ops.segment_min, jnp.where(pixel_best == best[lab], pixel_nb, n), lab, n)
+    # 1. proposals: the neighbour of largest estimated gain β·c_ab − cost_ab, ties to the smallest id
+    c_est, table, stale = _pair_counts_estimate(ea, eb, boundary, table, stale)
+    wa, wb = cnt[ea], cnt[eb]
+    cost = _channel_sum(jnp.square(mean[ea] - mean[eb])) * (wa * wb) / (wa + wb)
+    edge_gain = jnp.where(boundary, beta * c_est - cost, -jnp.inf)
+    # every edge, seen from both of its ends: (src, dst)
+    src, dst = jnp.concatenate([ea, eb]), jnp.concatenate([eb, ea])
+    edge_gain, both = jnp.concatenate([edge_gain, edge_gain]), jnp.concatenate([boundary, boundary])
+    best = jax.ops.segment_max(edge_gain, src, num_segments=n)
+    partner = jax.ops.segment_min(jnp.where(both & (edge_gain == best[src]), dst, n), src, num_segments=n)
     has_partner = (cnt > 0) & (partner < n) & (partner != ids)
     partner = jnp.where(has_partner, partner, ids)
-    links = jnp.sum(nb_lab == partner[lab], axis=0).astype(stats.dtype)              # pixel pairs a–partner
-    c = _segment(jax.ops.segment_sum, links, lab, n)
+    c = jax.ops.segment_sum((both & (dst == partner[src])).astype(jnp.int32), src, num_segments=n)
+    c = c.astype(stats.dtype)                                                       # pixel pairs a–partner
     wa, wb = cnt, cnt[partner]
-    d = jnp.sum(jnp.square(mean - mean[partner]), axis=-1)
+    d = _channel_sum(jnp.square(mean - mean[partner]))
     valid = has_partner & (d * (wa * wb) <= beta * c * (wa + wb))                  # test (2), exact c
     gain = jnp.where(valid, beta * c - d * (wa * wb) / jnp.maximum(wa + wb, 1.0), -jnp.inf)
 
@@ -216,7 +211,7 @@ def _round(lab, stats, beta):
 
     # 2. trees; a tree of regions of one colour (d = 0 on every link) fuses without the test's rounding
     root = _roots(parent)
-    tree_ok = _fusion_allowed(root, lab, stats, pixel_mean, beta, (d == 0) | (parent == ids))[root]
+    tree_ok = _fusion_allowed(root, ea, eb, boundary, stats, beta, (d == 0) | (parent == ids))[root]
     # 3. in a rejected tree, every node fuses with its child of largest gain (a single fusion that
     #    passed (2)); a node that itself fuses with its parent leaves that child alone this round
     child = parent != ids
@@ -225,34 +220,68 @@ def _round(lab, stats, beta):
     pair = child & (first[parent] == ids)
 
     group = jnp.where(tree_ok, root, jnp.where(pair & ~pair[parent], parent, ids))
-    return group[lab], jax.ops.segment_sum(stats, group, num_segments=n), jnp.any(valid)
+    return group, jax.ops.segment_sum(stats, group, num_segments=n), jnp.any(valid), table, stale
 
 
 FINAL_ROUNDS = 64
+STAGES = 3                 # edge capacities E, E/2, E/4 (each stage is one more compiled while loop) ...
+MIN_STAGE_EDGES = 16384    # ... as long as the capacity stays above this (small images: one stage)
+
+
+def _capacities(num_edges):
+    """The edge capacity of every stage: halving, ``STAGES`` at most, none below ``MIN_STAGE_EDGES``."""
+    caps = [num_edges]
+    while len(caps) < STAGES and -(-caps[-1] // 2) >= MIN_STAGE_EDGES:
+        caps.append(-(-caps[-1] // 2))
+    return caps
+
+
+def _compact(ea, eb, capacity):
+    """The edges between different regions, in order, in arrays of ``capacity`` (padded with ``(0, 0)``)."""
+    keep = ea != eb
+    pos = jnp.where(keep, jnp.cumsum(keep.astype(jnp.int32)) - 1, capacity)
+    return tuple(jnp.zeros(capacity, e.dtype).at[pos].set(e, mode="drop") for e in (ea, eb))
 
 
 def _region_fusion_parallel(image, lam, max_loop, max_rounds):
     """Passes ``it = 0 … max_loop`` at ``β = it·λ/max_loop``, each of at most ``max_rounds`` rounds
-    (the last pass: until no proposal is valid, at most ``FINAL_ROUNDS``), in one ``while_loop``."""
+    (the last pass: until no proposal is valid, at most ``FINAL_ROUNDS``).
+
+    The rounds run on a list of pixel edges, in up to ``STAGES`` while loops (``_capacities``): the
+    first on all edges, each next one, entered when the edges between different regions fit, on half
+    as many (the others lie inside a region and play no part).  Every stage has fixed shapes."""
     h, w, ch = image.shape
     n = h * w
+    if n == 1:
+        return image
     step = jnp.asarray(lam, image.dtype) / max_loop
-
-    def cond(carry):
-        _, stats, it, _ = carry
-        return (it <= max_loop) & (jnp.sum(stats[:, -1] > 0) > 1)
-
-    def body(carry):
-        lab, stats, it, r = carry
-        lab, stats, fused = _round(lab, stats, it.astype(image.dtype) * step)
-        r = r + 1
-        cap = jnp.where(it == max_loop, max(FINAL_ROUNDS, max_rounds), max_rounds)
-        next_pass = ~fused | (r >= cap)
-        return lab, stats, it + next_pass, jnp.where(next_pass, 0, r)
-
+    size = _table_size(n)
+    lab = jnp.arange(n, dtype=jnp.int32).reshape(h, w)
+    (la, lb), (ta, tb) = _edge_pairs(lab)
+    ea, eb = jnp.concatenate([la.reshape(-1), ta.reshape(-1)]), jnp.concatenate([lb.reshape(-1), tb.reshape(-1)])
+    capacities = _capacities(ea.shape[0])
     stats = jnp.concatenate([image.reshape(n, ch), jnp.ones((n, 1), image.dtype)], axis=1)
-    start = (jnp.arange(n, dtype=jnp.int32).reshape(h, w), stats, jnp.asarray(0, jnp.int32), jnp.asarray(0, jnp.int32))
-    lab, stats, _, _ = jax.lax.while_loop(cond, body, start)
+    it, r = jnp.asarray(0, jnp.int32), jnp.asarray(0, jnp.int32)
+    for s, capacity in enumerate(capacities):
+        if capacity < ea.shape[0]:
+            ea, eb = _compact(ea, eb, capacity)
+        fits_next = capacities[s + 1] if s + 1 < len(capacities) else -1
+
+        def cond(carry, fits_next=fits_next):
+            ea, eb, _, stats, it, _, _, _ = carry
+            return (it <= max_loop) & (jnp.sum(stats[:, -1] > 0) > 1) & (jnp.sum(ea != eb) > fits_next)
+
+        def body(carry):
+            ea, eb, lab, stats, it, r, table, stale = carry
+            group, stats, fused, table, stale = _round(ea, eb, stats, it.astype(image.dtype) * step, table, stale)
+            r = r + 1
+            cap = jnp.where(it == max_loop, max(FINAL_ROUNDS, max_rounds), max_rounds)
+            next_pass = ~fused | (r >= cap)
+            return (group[ea], group[eb], group[lab], stats, it + next_pass, jnp.where(next_pass, 0, r),
+                    table, stale)
+
+        carry = (ea, eb, lab, stats, it, r, jnp.zeros(size, jnp.int32), jnp.full(capacity, size, jnp.int32))
+        ea, eb, lab, stats, it, r, _, _ = jax.lax.while_loop(cond, body, carry)
     return _means(stats)[lab]
 
 
@@ -263,6 +292,7 @@ _parallel = jax.jit(_region_fusion_parallel, static_argnums=(2, 3))
 # public entry point
 # ------------------------------------------------------------------------------------------------
 def _exact_host(image, lam, *, max_loop):
+    """The sequential sweep on the host; ``lam`` arrives as a Python float (concrete) or a 0-d array."""
     from ._region_fusion_exact import region_fusion_exact_numpy
     return region_fusion_exact_numpy(np.asarray(image), float(lam), max_loop)
 
@@ -300,12 +330,15 @@ def region_fusion(image, lam, *, max_loop: int = 50, exact: bool = False, max_ro
     image = as_float_array(image[..., None] if gray else image, "image", ranks=(3,))
     if 0 in image.shape:
         raise ValueError(f"region_fusion: image must not be empty, got shape {image.shape}")
-    lam = jnp.asarray(lam, image.dtype)
     if exact:
         spec = jax.ShapeDtypeStruct(image.shape, jnp.float32)
-        host = functools.partial(_exact_host, max_loop=int(max_loop))
-        out = jax.pure_callback(host, spec, image, lam, vmap_method="sequential")
+        if is_concrete(lam):  # the C++ takes λ as a double: pass it on unrounded (not in the image dtype)
+            host = functools.partial(_exact_host, lam=float(np.asarray(lam)), max_loop=int(max_loop))
+            out = jax.pure_callback(host, spec, image, vmap_method="sequential")
+        else:
+            host = functools.partial(_exact_host, max_loop=int(max_loop))
+            out = jax.pure_callback(host, spec, image, jnp.asarray(lam, image.dtype), vmap_method="sequential")
         out = out.astype(image.dtype)
     else:
-        out = _parallel(image, lam, int(max_loop), int(max_rounds))
+        out = _parallel(image, jnp.asarray(lam, image.dtype), int(max_loop), int(max_rounds))
     return out[..., 0] if gray else out
