@@ -76,7 +76,7 @@ class Method(Pytree):
                                 (self.positive, lambda a: a > 0, "positive")):
             for n in names:
                 v = getattr(self, n)
-                if is_concrete(v) and not np.all(ok(np.asarray(v))):
+                if v is not None and is_concrete(v) and not np.all(ok(np.asarray(v))):
                     raise ValueError(f"{self.name}: {n} must be {word}, got {v!r}")
 
     # -- introspection -----------------------------------------------------------------------------

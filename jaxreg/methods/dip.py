@@ -52,7 +52,7 @@ import optax
 from .._checks import is_concrete
 from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
-from ..regularizers.tv import gradient, shrink
+from ..regularizers.tv import gradient, gradient_adjoint, shrink
 from .deep_prior import NetworkMethod, has_dropout
 from .early_stopping import check_stopping, ema_delay
 from .registry import register
@@ -98,6 +98,10 @@ def weight_norms(params):
 
 def _where_tree(pred, a, b):
     return jax.tree_util.tree_map(lambda u, v: jnp.where(pred, u, v), a, b)
+
+
+def _norm(x):
+    return jnp.sqrt(jnp.sum(x * x))
 
 
 @register
@@ -243,7 +247,12 @@ class DIPTVADMM(DIP):
         s ← shrink(D x + u, λ/ρ)          (group soft thresholding)
         u ← u + D x − s
 
-    where ``x`` is the network output of the θ-step (Boyd et al. 2011, §3; Liu et al. 2019).
+    where ``x`` is the network output of the θ-step (Boyd et al. 2011, §3; Liu et al. 2019).  ρ starts at
+    ``10 · tv_weight`` (``rho=None``) and follows relative residual balancing (``adaptive=True``, as ``tv``:
+    ``r = ‖D x − s‖``, ``s = ρ‖Dᵀ(s − s_prev)‖``; ×2 or ÷2 when one relative residual exceeds 10× the other,
+    the scaled dual rescaled).  With a fixed ρ = 1 the splitting ended 13–51 % above direct DIP-TV's objective
+    at tv_weight = 1e-3; with the defaults within 5 % for tv_weight from 1e-3 to 1
+    (``tests/test_admm_convergence.py``).
     """
 
     name = "dip-tv-admm"
@@ -251,20 +260,42 @@ class DIPTVADMM(DIP):
     positive = ("lr", "rho")
 
     tv_weight: float = 0.01
-    rho: float = 1.0
+    rho: float | None = None
+    adaptive: bool = static(default=True, metadata={"help": "relative residual balancing of rho (default on)"})
+
+    def initial_rho(self):
+        """The penalty's starting value: ``rho``, or ``10 · tv_weight`` when ``rho`` is None (default)."""
+        return 10.0 * self.tv_weight if self.rho is None else self.rho
 
     def extra_state(self, x, problem):
         zeros = jnp.zeros((2,) + x.shape, x.dtype)
-        return {"split": zeros, "dual": zeros}
+        inf = jnp.asarray(jnp.inf, x.dtype)
+        return {"split": zeros, "dual": zeros, "rho": jnp.asarray(self.initial_rho(), x.dtype),
+                "primal_residual": inf, "dual_residual": inf}
 
     def extra_loss(self, x, state, n):
         r = gradient(x, SPATIAL, (1.0, 1.0), circular=False) - state["split"] + state["dual"]
-        return 0.5 * self.rho * jnp.sum(r * r) / n
+        return 0.5 * state["rho"] * jnp.sum(r * r) / n
 
     def extra_update(self, state, x):
+        rho = state["rho"]
         gx = gradient(x, SPATIAL, (1.0, 1.0), circular=False)
-        split = shrink(gx + state["dual"], self.tv_weight / self.rho)
-        return {"split": split, "dual": state["dual"] + gx - split}
+        split = shrink(gx + state["dual"], self.tv_weight / rho)
+        dual = state["dual"] + gx - split
+        r = _norm(gx - split)
+        s = rho * _norm(gradient_adjoint(split - state["split"], SPATIAL, (1.0, 1.0), circular=False))
+        new = {"split": split, "dual": dual, "rho": rho, "primal_residual": r, "dual_residual": s}
+        if self.adaptive:  # relative residual balancing (Wohlberg 2017), as in ``tv``
+            tiny = jnp.finfo(x.dtype).tiny
+            r_rel = r / jnp.maximum(jnp.maximum(_norm(gx), _norm(split)), tiny)
+            s_rel = s / jnp.maximum(rho * _norm(gradient_adjoint(dual, SPATIAL, (1.0, 1.0), circular=False)), tiny)
+            factor = jnp.where(r_rel > 10.0 * s_rel, 2.0, jnp.where(s_rel > 10.0 * r_rel, 0.5, 1.0)).astype(x.dtype)
+            new.update(rho=rho * factor, dual=dual / factor)
+        return new
+
+    def diagnostics(self, state, problem):
+        return dict(super().diagnostics(state, problem), primal_residual=state["primal_residual"],
+                    dual_residual=state["dual_residual"], rho=state["rho"])
 
 
 @register

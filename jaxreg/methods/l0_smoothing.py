@@ -13,7 +13,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._pytree import pytree_dataclass
-from ..regularizers.l0 import SPATIAL, l0_iteration
+from ..problems.identity import IdentityProblem
+from ..regularizers.l0 import SPATIAL, keep_mean, l0_iteration
 from .base import Method
 from .registry import register
 
@@ -42,7 +43,9 @@ class L0Smoothing(Method):
 
     def step(self, state, problem):
         def solve(b, beta):
-            return problem.solve_normal(b, 0.0, 1.0, {SPATIAL[0]: beta, SPATIAL[1]: beta}, x0=state["x"])
+            s = problem.solve_normal(b, 0.0, 1.0, {SPATIAL[0]: beta, SPATIAL[1]: beta}, x0=state["x"])
+            # A = I: the exact solution keeps the mean of y (jaxreg.regularizers.l0); restore it from round-off
+            return keep_mean(s, problem.y) if isinstance(problem, IdentityProblem) else s
 
         x = l0_iteration(state["x"], problem.adjoint(problem.y), self.lam, state["beta"], solve)
         return {"x": x, "beta": state["beta"] * self.kappa}

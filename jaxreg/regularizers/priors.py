@@ -5,7 +5,7 @@ A prior is a small pytree with ``init(key, shape) -> state`` and
 a prior warm-start (TV) or carry a network (deep priors, such as ``"dip"`` of
 :mod:`jaxreg.regularizers.deep_priors`, added through :func:`register_prior`).
 
-* :class:`TVPrior` — ``prox_{t·TV}`` by ``num_inner`` warm-started TV-ADMM iterations.
+* :class:`TVPrior` — ``prox_{t·TV}`` by ``num_inner`` warm-started iterations of Chambolle's projection.
 * :class:`L0Prior` — ``prox_{t·C}`` with ``C`` the ℓ0 gradient count, by Xu et al.'s smoother with
   ``λ = 2t`` (its objective is ``‖S − v‖² + λ C(S)``, twice the proximal objective).
 * :class:`BM3DPrior` — BM3D (Dabov et al., IEEE TIP 2007) with noise level ``√t``, through a host
@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from .._pytree import Pytree, pytree_dataclass, static
 from .l0 import l0_smooth
+from .tv import tv_prox_chambolle
 
 PRIORS: dict = {}
 
@@ -44,7 +45,10 @@ def get_prior(prior):
 
 
 class Prior(Pytree):
-    """Base class: stateless unless ``init`` says otherwise."""
+    """Base class: stateless unless ``init`` says otherwise.  ``convex`` says whether the prior is the proximal map
+    of a convex function (``pnp-admm`` then balances its penalty by default)."""
+
+    convex = False
 
     def check(self) -> None:
         """Eager availability checks (e.g. optional packages)."""
@@ -56,27 +60,21 @@ class Prior(Pytree):
 @register_prior("tv")
 @pytree_dataclass
 class TVPrior(Prior):
-    """``prox_{t·TV}(v)`` by ``num_inner`` TV-ADMM iterations, warm-started from the previous call."""
+    """``prox_{t·TV}(v)`` by ``num_inner`` of Chambolle's dual iterations (no linear solve), warm-started from the
+    previous call's dual field; zero-flux differences, as the ``tv`` method."""
+
+    convex = True
 
     num_inner: int = static(default=20)
-    rho: float = 1.0
     isotropic: bool = static(default=True)
 
-    def _tv(self, t):
-        from ..methods.tv import TV
-        # pinned to what this prior has always run (ADMM, circular differences), whatever TV's defaults are
-        return TV(lam=t, rho=self.rho, isotropic=self.isotropic, algorithm="admm", circular=True, tol=0.0)
-
     def init(self, key, shape):
-        from ..problems import Denoise
-        zeros = jnp.zeros(shape)
-        return self._tv(1.0).init(key, Denoise(zeros))
+        return {"q": jnp.zeros((2,) + tuple(shape))}
 
     def denoise(self, state, v, t):
-        from ..problems import Denoise
-        tv, problem = self._tv(t), Denoise(v)
-        state = jax.lax.fori_loop(0, self.num_inner, lambda i, s: tv.step(s, problem), dict(state, x=v))
-        return state["x"], state
+        x, q = tv_prox_chambolle(v, t, state["q"].astype(v.dtype), self.num_inner, (-3, -2), (1.0, 1.0),
+                                 isotropic=self.isotropic, circular=False)
+        return x, {"q": q}
 
 
 @register_prior("l0")

@@ -13,6 +13,7 @@ thresholding.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from ..operators import difference, difference_adjoint
@@ -62,3 +63,39 @@ def group_soft_threshold(v, t):
 def shrink(v, t, isotropic=True):
     """The proximal map of ``t·TV`` on gradient fields (group or elementwise soft thresholding)."""
     return group_soft_threshold(v, t) if isotropic else soft_threshold(v, t)
+
+
+def chambolle_tau(weights):
+    """Chambolle's step ``τ = 1 / (2 Σ_a w_a²)`` (¼ in 2-D, scikit-image's)."""
+    return 1.0 / (2.0 * sum(w * w for w in weights))
+
+
+def chambolle_update(q, g, lam, tau, isotropic=True):
+    """One update of Chambolle's dual field for ``min ½‖x − v‖² + lam·TV(x)`` (Chambolle, JMIV 2004, §3)::
+
+        q ← (q + τ G x) / (1 + (τ / lam) |G x|)           with x = v − Gᵀq and g = G x
+
+    ``|G x|`` is the norm over the difference axes (isotropic) or the absolute value (anisotropic)."""
+    norm = jnp.sqrt(_squared_norm_over_axes(g))[None] if isotropic else jnp.abs(g)
+    return (q + tau * g) / (1.0 + (tau / lam) * norm)
+
+
+def project_dual(q, lam, isotropic=True):
+    """Project a dual field onto ``{|q| ≤ lam}`` (per pixel over the difference axes, or per entry)."""
+    if isotropic:
+        norm = jnp.sqrt(_squared_norm_over_axes(q))[None]
+        return q / jnp.maximum(1.0, norm / lam)
+    return jnp.clip(q, -lam, lam)
+
+
+def tv_prox_chambolle(v, lam, q, num_iters, axes, weights, *, isotropic=True, circular=False):
+    """``prox_{lam·TV}(v)`` by ``num_iters`` of Chambolle's iterations warm-started at the dual ``q`` (projected
+    onto ``|q| ≤ lam`` first); returns ``(x, q)`` with ``x = v − Gᵀq``."""
+    tau = chambolle_tau(weights)
+
+    def body(_, q):
+        g = gradient(v - gradient_adjoint(q, axes, weights, circular), axes, weights, circular)
+        return chambolle_update(q, g, lam, tau, isotropic)
+
+    q = jax.lax.fori_loop(0, num_iters, body, project_dual(q, lam, isotropic))
+    return v - gradient_adjoint(q, axes, weights, circular), q
