@@ -67,7 +67,7 @@ import optax
 
 from .._checks import is_concrete
 from .._pytree import pytree_dataclass, static
-from ..operators import difference, difference_adjoint, difference_symbol, solve_diagonal_fft
+from ..operators import difference_symbol, gradient, gradient_adjoint, solve_diagonal_fft
 from ..problems import Deblur, Denoise, Inpaint
 from ..regularizers.tv import soft_threshold
 from .deep_prior import NetworkMethod
@@ -99,12 +99,12 @@ def from_stack(s, shape):
 # -- the linear algebra shared by both solvers --------------------------------------------------------------------
 def gradients(x):
     """``(∇_h x, ∇_v x, ∇_t x)``: circular forward differences along the three axes."""
-    return tuple(difference(x, a, circular=True) for a in AXES)
+    return tuple(gradient(x, AXES, circular=True))
 
 
 def gradients_adjoint(fs):
     """``Σ_i ∇_iᵀ f_i`` (circular)."""
-    return sum(difference_adjoint(f, a, circular=True) for f, a in zip(fs, AXES))
+    return gradient_adjoint(fs, AXES, circular=True)
 
 
 def x_update(rhs, mu, w_spatial, w_t, blur_symbol=None):

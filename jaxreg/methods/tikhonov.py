@@ -19,12 +19,9 @@ import jax.numpy as jnp
 
 from .._pytree import pytree_dataclass, static
 from ..operators import difference, difference_symbol
+from ..operators.cg import cg_init, cg_step
 from .base import Method
 from .registry import register
-
-
-def _dot(a, b):
-    return jnp.vdot(a, b).real
 
 
 @register
@@ -54,20 +51,12 @@ class Tikhonov(Method):
 
     def init(self, key, problem):
         b = problem.adjoint(problem.y)
-        x = problem.initial_image()
-        r = b - self._matvec(x, problem)
-        return {"x": x, "r": r, "p": r, "rr": _dot(r, r), "bb": _dot(b, b)}
+        x, r, p, rr = cg_init(lambda v: self._matvec(v, problem), b, problem.initial_image())
+        return {"x": x, "r": r, "p": p, "rr": rr, "bb": jnp.vdot(b, b).real}
 
     def step(self, state, problem):
-        x, r, p, rr = state["x"], state["r"], state["p"], state["rr"]
-        mp = self._matvec(p, problem)
-        tiny = jnp.finfo(x.dtype).tiny
-        alpha = rr / jnp.maximum(_dot(p, mp), tiny)
-        x = x + alpha * p
-        r = r - alpha * mp
-        rr_new = _dot(r, r)
-        p = r + rr_new / jnp.maximum(rr, tiny) * p
-        return {"x": x, "r": r, "p": p, "rr": rr_new, "bb": state["bb"]}
+        x, r, p, rr = cg_step(lambda v: self._matvec(v, problem), state["x"], state["r"], state["p"], state["rr"])
+        return {"x": x, "r": r, "p": p, "rr": rr, "bb": state["bb"]}
 
     def output(self, state):
         return state["x"]

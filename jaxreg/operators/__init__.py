@@ -5,7 +5,7 @@ from .cg import conjugate_gradient
 from .compressive import RandomBinary, SubsampledHadamard, fwht, hadamard_rows, walsh_sequency
 from .convolution import SameConvolution, same_convolve
 from .dct import dct2, idct2, neumann_symbol, solve_diagonal_dct
-from .differences import FiniteDifference, Gradient, difference, difference_adjoint
+from .differences import FiniteDifference, Gradient, difference, difference_adjoint, gradient, gradient_adjoint
 from .fourier import CircularConvolution, difference_symbol, kernel_otf, solve_diagonal_fft
 from .mask import Mask
 from .resample import Decimation, polyphase_solve, resampling_kernel

@@ -34,6 +34,18 @@ def difference_adjoint(y, axis: int, circular: bool = True):
     return jnp.roll(y, 1, axis=axis) - y
 
 
+def gradient(x, axes, weights=None, circular: bool = True):
+    """Stacked weighted differences ``(w_a D_a x)_a``, shape ``(len(axes), *x.shape)`` (weights 1 when None)."""
+    weights = (1.0,) * len(axes) if weights is None else weights
+    return jnp.stack([w * difference(x, a, circular) for a, w in zip(axes, weights)])
+
+
+def gradient_adjoint(g, axes, weights=None, circular: bool = True):
+    """``Σ_a w_a D_aᵀ g_a`` (the adjoint of :func:`gradient`)."""
+    weights = (1.0,) * len(axes) if weights is None else weights
+    return sum(w * difference_adjoint(g[i], a, circular) for i, (a, w) in enumerate(zip(axes, weights)))
+
+
 @pytree_dataclass
 class FiniteDifference(LinearOperator):
     """``D`` along one ``axis`` of arrays of ``in_shape``."""
@@ -71,12 +83,8 @@ class Gradient(LinearOperator):
     circular: bool = static(default=True)
     weights: tuple | None = static(default=None)
 
-    def _w(self):
-        return self.weights if self.weights is not None else (1.0,) * len(self.axes)
-
     def apply(self, x):
-        return jnp.stack([w * difference(x, a, self.circular) for a, w in zip(self.axes, self._w())])
+        return gradient(x, self.axes, self.weights, self.circular)
 
     def adjoint(self, y):
-        return sum(w * difference_adjoint(y[i], a, self.circular)
-                   for i, (a, w) in enumerate(zip(self.axes, self._w())))
+        return gradient_adjoint(y, self.axes, self.weights, self.circular)

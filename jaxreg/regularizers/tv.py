@@ -16,17 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..operators import difference, difference_adjoint
-
-
-def gradient(x, axes, weights, circular=True):
-    """Stacked weighted differences ``(w_a D_a x)_a``, shape ``(len(axes), *x.shape)``."""
-    return jnp.stack([w * difference(x, a, circular) for a, w in zip(axes, weights)])
-
-
-def gradient_adjoint(g, axes, weights, circular=True):
-    """``Σ_a w_a D_aᵀ g_a``."""
-    return sum(w * difference_adjoint(g[i], a, circular) for i, (a, w) in enumerate(zip(axes, weights)))
+from ..operators import gradient, gradient_adjoint  # noqa: F401  (re-exported: the TV gradient field)
 
 
 def tv_norm(x, axes=(0, 1), weights=None, *, isotropic=True, circular=True):
