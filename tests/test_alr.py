@@ -1,4 +1,4 @@
-"""ALR (paper 004): the WGAN-GP gradient penalty against finite differences, a critic learned on the paper's
+"""ALR (Prost, Houdard, Almansa & Papadakis, SSVM 2021): the WGAN-GP gradient penalty against finite differences, a critic learned on the paper's
 toy 2-D problem (points on a circle) grows with the distance to the circle, patch sampling, deterministic
 training, checkpoints (bitwise round trip; truncated, corrupted and foreign files), the dense critic
 evaluation, the shipped critic on a held-out real image, the restoration method (data terms, Adam schedule,

@@ -1,4 +1,4 @@
-"""Classical solvers (issue 3): TV by ADMM, Wiener deconvolution, ℓ0 smoothing (Xu et al.), plug-and-play ADMM.
+"""Classical solvers: TV by ADMM, Wiener deconvolution, ℓ0 smoothing (Xu et al.), plug-and-play ADMM.
 
 Every reference here is independent of the code under test: a long float64 run for TV convergence,
 SciPy minimisers for the proximal steps, a NumPy transcription of the authors' ``L0Smoothing.m``,

@@ -242,7 +242,7 @@ def test_wiener_dip_fits_the_wiener_image(crop32):
     w = wiener_deconvolve(y, kernel, 0.01, "laplacian")
     np.testing.assert_allclose(r.state["target"], w, atol=1e-6)
     assert r.history["loss"][-1] < 0.5 * r.history["loss"][0]
-    assert methods.get("wiener-dip").lr == 1e-4  # paper 002's learning rate is the default
+    assert methods.get("wiener-dip").lr == 1e-4  # Anderson's learning rate is the default
 
 
 @pytest.mark.slow  # over 20 s from a cold cache on 2 cores (21 to 77 s measured on an Intel Xeon)

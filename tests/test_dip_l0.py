@@ -1,4 +1,4 @@
-"""DIP-ℓ0 (paper 000, Algorithm 1): update order and ADMM variables against a NumPy transcription, the ℓ0-step
+"""DIP-ℓ0 (Tran, Bui & Xin, Algorithm 1): update order and ADMM variables against a NumPy transcription, the ℓ0-step
 choices, the two averages, forward operators, the λ × β grid as one compiled call, and eager errors.
 
 The transcription tests use a "network" whose output is its own parameter (one pixel per weight), so that the
@@ -193,7 +193,7 @@ def test_the_lambda_beta_grid_is_one_compiled_call_and_a_point_equals_its_solve(
 # ================================================================================================
 @pytest.mark.slow
 def test_official_dip_l0_removes_jpeg_artefacts_from_a_real_clip_art():
-    """Clip art (j) of paper 000 (clip10), ground truth downscaled ×6 and re-compressed at q10, the paper's clip-art
+    """Clip art (j) of the DIP-ℓ0 paper (clip10), ground truth downscaled ×6 and re-compressed at q10, the paper's clip-art
     setting (λ 0.025, β 2.0, lr 1e-3, K 25) for T = 40: DIP-ℓ0 beats its JPEG input and region fusion at the same
     λ_RF on the input.  The full table: benchmarks/dip_l0_paper000.py table2."""
     path = SHARED / "clipart" / "gt" / "clip10.png"

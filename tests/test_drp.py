@@ -1,4 +1,4 @@
-"""DRP (paper 003): only the seed and the BatchNorm parameters move (frozen convolutions bitwise fixed) in DRP-DIP,
+"""DRP (Li, Wang, Zhuang & Sun, CVPR 2023): only the seed and the BatchNorm parameters move (frozen convolutions bitwise fixed) in DRP-DIP,
 DRP-DD, DRP-ℓ0 and DRP-NGR; the loss is √MSE + λ·TV/n; the first Adam step moves every trained entry by ±lr;
 presets; the λ grid under vmap; eager errors.  Small networks on 32×32 crops of a real image, and the official
 denoising preset on a 64×64 crop of the DRP Peppers file.

@@ -1,4 +1,4 @@
-"""Networks (issue 5): parameter counts against the official ones, output sizes, layers against independent
+"""Networks: parameter counts against the official ones, output sizes, layers against independent
 references (NumPy, ``lax.conv_general_dilated``, ``jax.image.resize``), initialisers, inputs, dropout, the ALR
 critic, input validation, and the whole DIP skip / DRP / critic networks against PyTorch replicas of the
 authors' layer sequence (skipped without torch).
@@ -370,7 +370,7 @@ def test_inputs_reject_bad_arguments(call, match):
 
 
 # ================================================================================================
-# 6. Dropout (paper 002): needs a key, changes outputs only when p_keep < 1
+# 6. Dropout (Anderson): needs a key, changes outputs only when p_keep < 1
 # ================================================================================================
 @pytest.mark.slow  # 19.1 s in a default run on 2 cores (2026-12-02)
 def test_autoencoder_dropout():

@@ -1,4 +1,4 @@
-"""NGR (paper 001): the FFT X-updates against dense solves under x64 (inpainting, denoising, deblurring), one
+"""NGR (Xu et al., Neural Gradient Regularizer): the FFT X-updates against dense solves under x64 (inpainting, denoising, deblurring), one
 ADMM step of each solver against the equations, the update orders, the initialisation, the video layout, presets,
 eager errors, the λ_t grid as one compiled call, and (slow) NGR against DIP on a real image.
 
