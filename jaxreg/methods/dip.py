@@ -43,6 +43,8 @@ official ``skip`` network (:class:`jaxreg.nets.Skip`: 5 scales of 128, skip 4, b
 
 from __future__ import annotations
 
+import numpy as np
+
 from typing import ClassVar
 
 import jax
@@ -132,7 +134,7 @@ class DIP(NetworkMethod):
     def validate(self, problem):
         super().validate(problem)
         check_stopping(self, "check_every")
-        if is_concrete(self.ema) and not 0 <= float(self.ema) < 1:
+        if is_concrete(self.ema) and not np.all((np.asarray(self.ema) >= 0) & (np.asarray(self.ema) < 1)):
             raise ValueError(f"{self.name}: ema must be in [0, 1), got {self.ema}")
 
     # -- pieces a variant may change ---------------------------------------------------------------------

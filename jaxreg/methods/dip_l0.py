@@ -39,6 +39,8 @@ the NKS script uses β = 2.25.  The network and its input are the code's: the de
 
 from __future__ import annotations
 
+import numpy as np
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -101,7 +103,7 @@ class DIPL0(NetworkMethod):
         for field in ("num_inner", "max_loop"):
             if int(getattr(self, field)) < 1:
                 raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")
-        if is_concrete(self.gamma) and not 0 <= float(self.gamma) <= 1:
+        if is_concrete(self.gamma) and not np.all((np.asarray(self.gamma) >= 0) & (np.asarray(self.gamma) <= 1)):
             raise ValueError(f"{self.name}: gamma must be in [0, 1], got {self.gamma}")
 
     def init(self, key, problem):

@@ -171,7 +171,7 @@ class DRPNGR(NGR):
     """NGR inpainting (Xu et al., Algorithm 1) with three frozen one-scale DRP gradient networks (seed + BN trained)."""
 
     name = "drp-ngr"
-    paper = "Xu et al. with the prior of Li, Wang, Zhuang & Sun"
+    paper = "Xu et al., Neural Gradient Regularizer; with the prior of Li, Wang, Zhuang & Sun, Deep Random Projector, CVPR 2023"
 
     lr: float = 0.05
     reg_noise_std: float = 0.0

@@ -10,8 +10,11 @@ through ``problem.solve_normal`` (exact by FFT for circular blur, CG otherwise).
 
 from __future__ import annotations
 
+import numpy as np
+
 import jax.numpy as jnp
 
+from .._checks import is_concrete
 from .._pytree import pytree_dataclass
 from ..problems.identity import IdentityProblem
 from ..regularizers.l0 import SPATIAL, keep_mean, l0_iteration
@@ -34,7 +37,7 @@ class L0Smoothing(Method):
 
     def validate(self, problem):
         super().validate(problem)
-        if not float(self.kappa) > 1:
+        if is_concrete(self.kappa) and not np.all(np.asarray(self.kappa) > 1):
             raise ValueError(f"l0-smoothing: kappa must be > 1, got {self.kappa}")
 
     def init(self, key, problem):

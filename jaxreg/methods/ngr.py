@@ -61,6 +61,8 @@ Presets (:func:`preset`): the authors' configs (reference notes §2).
 
 from __future__ import annotations
 
+import numpy as np
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -336,7 +338,7 @@ class NGRDenoise(_NGRBase):
                              f"{problem.boundary!r} (build the problem with Deblur(y, kernel, boundary='circular'))")
         if isinstance(problem, Deblur) and len(problem.image_shape) != 3:
             raise ValueError(f"{self.name}: deblurring takes (H, W, C) images, got {problem.image_shape}")
-        if is_concrete(self.ema) and not 0 <= float(self.ema) < 1:
+        if is_concrete(self.ema) and not np.all((np.asarray(self.ema) >= 0) & (np.asarray(self.ema) < 1)):
             raise ValueError(f"{self.name}: ema must be in [0, 1), got {self.ema}")
         if int(self.average_start) < 1:
             raise ValueError(f"{self.name}: average_start must be >= 1, got {self.average_start}")
