@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from .._schedules import exponential_decay
 from ..nets.critic import CriticCNN15, critic_scores
 from .patches import ImageBank, check_patch_size, gaussian_noise, sample_patches
 from .wgan_gp import critic_loss
@@ -52,7 +53,7 @@ def _check_settings(steps, batch, lr, lr_end, mu, chunk):
 
 def lr_schedule(lr: float, lr_end: float, steps: int):
     """``lr · (lr_end/lr)^(t/(steps−1))``: ``lr`` at the first step, ``lr_end`` at the last."""
-    return optax.exponential_decay(lr, max(steps - 1, 1), lr_end / lr)
+    return exponential_decay(lr, lr_end, steps)
 
 
 def fit_critic(key, apply, params, sample_clean, sample_degraded, *, steps: int, data=None, batch: int = 32,

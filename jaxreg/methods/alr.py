@@ -41,6 +41,7 @@ import optax
 
 from .._checks import is_concrete
 from .._pytree import pytree_dataclass, static
+from .._schedules import exponential_decay
 from ..problems import Deblur, Inpaint
 from ..problems.identity import IdentityProblem
 from ..regularizers.critic import PATCH_MODES, LearnedCritic, shipped_critic
@@ -167,8 +168,7 @@ class ALR(Method):
 
     def learning_rate(self, k):
         """``lr · (lr_end/lr)^(min(k, steps−1)/(steps−1))`` at iteration ``k`` (from 0)."""
-        span = jnp.maximum(self.steps - 1, 1)
-        return self.lr * (self.lr_end / self.lr) ** (jnp.minimum(k, span) / span)
+        return exponential_decay(self.lr, self.lr_end, self.steps)(k)
 
     # -- protocol --------------------------------------------------------------------------------------
     def _adam(self):
