@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 
 from .._pytree import Pytree, pytree_dataclass, set_fields, static
-from ..learn import checkpoint
+from ..nets import weights as checkpoint
 from ..nets.critic import CriticCNN15, critic_scores
 
 PATCH_MODES = ("all", "grid")
@@ -100,7 +100,7 @@ class LearnedCritic(Pytree):
         return cls(params, config, patches)
 
     def save(self, path) -> None:
-        """Write the parameters and configuration to ``path`` (msgpack; see :mod:`jaxreg.learn.checkpoint`)."""
+        """Write the parameters and configuration to ``path`` (msgpack; see :mod:`jaxreg.nets.weights`)."""
         checkpoint.save(path, self.params, self.config)
 
     def with_patches(self, patches: str) -> "LearnedCritic":
