@@ -78,10 +78,10 @@ def test_es_wmv_keeps_the_candidate_at_the_variance_valley_and_stops_after_patie
     steps = np.concatenate([np.linspace(2.0, 1.0, 30), np.full(10, 0.01), np.full(60, 0.5)])
     xs = np.cumsum(steps)[:, None, None, None].astype(np.float32) * np.ones((1, 2, 2, 1), np.float32)
     window, patience = 5, 20
-    state = es.stopping_init("es-wmv", jnp.asarray(xs[0]), window)
+    state = es.stopping_init(jnp.asarray(xs[0]), window)
     stop_at = None
     for t, x in enumerate(xs):
-        state = es.stopping_update("es-wmv", state, jnp.asarray(x), jnp.asarray(-x))
+        state = es.stopping_update(state, jnp.asarray(x), jnp.asarray(-x))
         if stop_at is None and bool(es.stopping_stop(state, patience)):
             stop_at = t
     var = [np.inf] * (window - 1) + [np.var(xs[t - window + 1:t + 1], axis=0).sum() for t in
@@ -97,10 +97,10 @@ def test_es_wmv_with_a_delay_keeps_the_candidate_delay_iterations_after_the_vall
     steps = np.concatenate([np.linspace(2.0, 1.0, 30), np.full(10, 0.01), np.full(60, 0.5)])
     xs = np.cumsum(steps)[:, None, None, None].astype(np.float32) * np.ones((1, 2, 2, 1), np.float32)
     window, delay = 5, 7
-    state = es.stopping_init("es-wmv", jnp.asarray(xs[0]), window)
+    state = es.stopping_init(jnp.asarray(xs[0]), window)
     kept = []
     for t, x in enumerate(xs):
-        state = es.stopping_update("es-wmv", state, jnp.asarray(x), jnp.full(x.shape, 100.0 + t), delay)
+        state = es.stopping_update(state, jnp.asarray(x), jnp.full(x.shape, 100.0 + t), delay)
         out = es.stopping_output(state, jnp.full(x.shape, -1.0))
         kept.append((float(jnp.mean(out)), int(es.selected_iteration(state))))
     best = int(state["best_iter"])

@@ -130,7 +130,7 @@ def test_holdout_picks_the_oracle_lambda_for_tv_inpainting():
     mask = np.asarray(jax.random.uniform(jax.random.key(5), clean.shape[:2]) < 0.5, np.float32)
     p = problems.Inpaint(clean * mask[..., None], mask)
     lams = [1e-4, 1e-3, 1e-2, 1e-1]
-    r = jaxreg.sweep(p, methods.get("tv", adaptive=True), {"lam": lams}, key=KEY, num_iters=300,
+    r = jaxreg.sweep(p, methods.get("tv", adaptive=True, tol=0.0), {"lam": lams}, key=KEY, num_iters=300,
                      reference=clean, criteria=(selection.Holdout(folds=2),))
     assert r.best("holdout").index == r.best("psnr").index
     assert r.history["holdout"].shape == (4, 300)
@@ -260,6 +260,20 @@ def test_stopping_by_sure_keeps_the_lowest_estimate_and_stops_after_patience():
     np.testing.assert_allclose(s.images[0], kept.image, atol=atol)
     assert s.scores("sure")[0] == pytest.approx(float(np.nanmin(s.history["sure"][0])), rel=1e-6)
     assert s.scores("sure")[0] == pytest.approx(float(np.min(rec.history["sure"])), rel=1e-3)
+
+
+def test_network_methods_use_a_larger_sure_step():
+    # ε = 0.3 σ for methods that train a network (a paired run at 0.01 σ decorrelates), 0.01 σ otherwise;
+    # a criterion passed as an instance is used as given
+    p = problems.Denoise(crop(size=32), sigma=0.1)
+    dip = selection.make_plan(p, methods.get("dip", stopping="sure", patience=5))
+    assert dip.criteria[0].eps_scale == selection.NETWORK_EPS_SCALE == 0.3
+    assert dip.criteria[0].step_size(p) == pytest.approx(0.03)
+    assert selection.make_plan(p, methods.get("dip-tv"), ("sure",)).criteria[0].eps_scale == 0.3
+    assert selection.make_plan(p, methods.get("tv"), ("sure",)).criteria[0].eps_scale == 0.01
+    given = selection.make_plan(p, methods.get("dip"), (selection.SURE(eps_scale=0.01),))
+    assert given.criteria[0].eps_scale == 0.01
+    assert selection.make_plan(p, methods.get("dip"), ("j-invariance",)).criteria[0].name == "j-invariance"
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ def check_stopping(method, *positive_fields: str) -> None:
             raise ValueError(f"{method.name}: {field} must be >= 1, got {getattr(method, field)}")
 
 
-def stopping_init(rule: str, image, window: int) -> dict:
+def stopping_init(image, window: int) -> dict:
     """Empty state for images shaped like ``image`` (the kept image starts as ``image``)."""
     dtype = image.dtype
     minus1 = jnp.asarray(-1, jnp.int32)
@@ -69,7 +69,7 @@ def windowed_variance(buffer):
     return jnp.sum(jnp.square(buffer - mean)) / buffer.shape[0]
 
 
-def stopping_update(rule: str, state: dict, iterate, candidate, delay: int = 0) -> dict:
+def stopping_update(state: dict, iterate, candidate, delay: int = 0) -> dict:
     """Push ``iterate`` (the raw reconstruction of this iteration); when the windowed variance reaches a new
     minimum, schedule keeping ``candidate`` (what the method outputs) ``delay`` iterations later."""
     window = state["buffer"].shape[0]
