@@ -4,7 +4,7 @@ Run as a subprocess with the Python that has SCICO installed (it need not have j
 
     python benchmarks/_scico_tv.py INPUT.npz OUTPUT.json OUTPUT.npz
 
-``INPUT.npz`` holds ``noisy`` (B, H, W, C) float32, ``lam`` (B,), ``rho``, ``iters``, ``repeats``.  For each
+``INPUT.npz`` holds ``noisy`` (B, H, W, C) float32, ``lam`` (B,), ``rho`` (one per image, or one for all), ``iters``, ``repeats``.  For each
 image and each configuration the solver is built once, ``solve()`` runs once (compiles the jitted
 operators; Python loop over ``maxiter`` iterations, as SCICO always runs), then the state is reset to
 the same initial point and ``solve()`` is timed ``repeats`` times (median reported).
@@ -39,10 +39,11 @@ def main(argv):
 
     d = np.load(inp, allow_pickle=False)
     noisy, lams = d["noisy"], d["lam"]
-    rho, iters, repeats = float(d["rho"]), int(d["iters"]), int(d["repeats"])
+    rhos = np.broadcast_to(np.asarray(d["rho"], np.float64), lams.shape)  # one ρ per image (or one for all)
+    iters, repeats = int(d["iters"]), int(d["repeats"])
     results, images = [], {}
 
-    def build(y, lam, config):
+    def build(y, lam, rho, config):
         shape = y.shape
         if config == "append0_cg":
             C = linop.FiniteDifference(input_shape=shape, input_dtype=y.dtype, axes=(0, 1), append=0)
@@ -64,7 +65,7 @@ def main(argv):
     for b in range(noisy.shape[0]):
         y = jnp.asarray(noisy[b])
         for config in ("append0_cg", "circular_fft"):
-            s = build(y, float(lams[b]), config)
+            s = build(y, float(lams[b]), float(rhos[b]), config)
             t0 = time.perf_counter()
             x = jax.block_until_ready(s.solve())
             first = time.perf_counter() - t0
@@ -76,7 +77,7 @@ def main(argv):
                 times.append(time.perf_counter() - t0)
             run = statistics.median(times)
             images[f"{b}_{config}"] = np.asarray(x, np.float32)
-            results.append({"index": b, "config": config, "lam": float(lams[b]), "rho": rho, "iters": iters,
+            results.append({"index": b, "config": config, "lam": float(lams[b]), "rho": float(rhos[b]), "iters": iters,
                             "first_call_s": first, "run_s": run, "run_s_all": times,
                             "compile_s_estimate": max(first - run, 0.0)})
             print(f"scico image {b} {config}: first call {first:.2f} s, run {run:.3f} s (median of {repeats})",

@@ -44,6 +44,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxreg
+from jaxreg.methods.tv import RHO_PER_LAM  # noqa: E402
 from jaxreg import data, methods, metrics, problems
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -252,7 +253,8 @@ def main(argv=None):
         print(f"SCICO with {py} ...", flush=True)
         try:
             res = run_scico(py, [noisy_all[n] for n in names], [rows[n]["jaxreg"]["best_lam"] for n in names],
-                            float(methods.get("tv").rho), args)  # SCICO has ADMM only: jaxreg's default rho
+                            [RHO_PER_LAM * rows[n]["jaxreg"]["best_lam"] for n in names], args)
+            # SCICO has ADMM only, with a fixed ρ: jaxreg's initial ρ (10·λ) at its best λ
         except (OSError, subprocess.TimeoutExpired) as err:
             res = {"python": py, "error": f"{type(err).__name__}: {err}"}
         if "error" in res:
@@ -298,7 +300,7 @@ def markdown(fig):
              "weights each, default stopping rules: chambolle eps 2e-4 / ≤ 200 iterations, bregman eps 1e-3 / "
              "≤ 100), best weight by PSNR (oracle); time of one call at the best weight.",
              f"* **SCICO** `optimize.ADMM` ({it} iterations, `SquaredL2Loss` + `lam·L21Norm` on "
-             "`FiniteDifference(axes=(0, 1))`) at jaxreg's best `lam` and the same rho; post-compile time "
+             "`FiniteDifference(axes=(0, 1))`) at jaxreg's best `lam` and jaxreg's initial rho (10·lam, fixed: SCICO's ADMM does not balance it); post-compile time "
              "(state reset, `solve()` again). `append=0` + `LinearSubproblemSolver` (CG, SCICO defaults) and "
              "`circular=True` + `CircularConvolveSolver` (exact FFT x-update, jaxreg's algorithm).", ""]
 
