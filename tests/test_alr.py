@@ -48,6 +48,7 @@ def tiny_params():
 
 
 # ------------------------------------------------------------------------------------------------ WGAN-GP
+@pytest.mark.slow  # 22 s on a cold cache
 def test_gradient_penalty_matches_finite_differences():
     params32 = TINY.init(jax.random.key(1), jnp.zeros((1, 5, 5, 3)))["params"]
     with jax.enable_x64(True):

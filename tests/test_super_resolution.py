@@ -172,6 +172,7 @@ def test_tv_with_the_exact_circular_solve_matches_cg(sr48):
     np.testing.assert_allclose(exact.image, cg.image, atol=2e-3)
 
 
+@pytest.mark.slow  # 23 s on a cold cache
 def test_drp_sr_preset_runs_and_lowers_its_loss(sr48):
     x, p = sr48
     m = drp.preset("sr")
