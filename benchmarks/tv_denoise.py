@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 
 import jaxreg
-from jaxreg.methods.tv import RHO_PER_LAM  # noqa: E402
+from jaxreg.methods.admm import RHO_PER_LAM  # noqa: E402
 from jaxreg import data, methods, metrics, problems
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

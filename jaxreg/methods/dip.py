@@ -55,6 +55,7 @@ from .._checks import is_concrete
 from .._pytree import pytree_dataclass, static
 from ..problems import Deblur, Denoise, Problem
 from ..regularizers.tv import gradient, gradient_adjoint, shrink
+from .admm import RHO_PER_LAM, balance_factor, norm
 from .deep_prior import NetworkMethod, has_dropout
 from .early_stopping import check_stopping, ema_delay
 from .registry import register
@@ -100,10 +101,6 @@ def weight_norms(params):
 
 def _where_tree(pred, a, b):
     return jax.tree_util.tree_map(lambda u, v: jnp.where(pred, u, v), a, b)
-
-
-def _norm(x):
-    return jnp.sqrt(jnp.sum(x * x))
 
 
 @register
@@ -267,7 +264,7 @@ class DIPTVADMM(DIP):
 
     def initial_rho(self):
         """The penalty's starting value: ``rho``, or ``10 · tv_weight`` when ``rho`` is None (default)."""
-        return 10.0 * self.tv_weight if self.rho is None else self.rho
+        return RHO_PER_LAM * self.tv_weight if self.rho is None else self.rho
 
     def extra_state(self, x, problem):
         zeros = jnp.zeros((2,) + x.shape, x.dtype)
@@ -284,14 +281,12 @@ class DIPTVADMM(DIP):
         gx = gradient(x, SPATIAL, (1.0, 1.0), circular=False)
         split = shrink(gx + state["dual"], self.tv_weight / rho)
         dual = state["dual"] + gx - split
-        r = _norm(gx - split)
-        s = rho * _norm(gradient_adjoint(split - state["split"], SPATIAL, (1.0, 1.0), circular=False))
+        r = norm(gx - split)
+        s = rho * norm(gradient_adjoint(split - state["split"], SPATIAL, (1.0, 1.0), circular=False))
         new = {"split": split, "dual": dual, "rho": rho, "primal_residual": r, "dual_residual": s}
         if self.adaptive:  # relative residual balancing (Wohlberg 2017), as in ``tv``
-            tiny = jnp.finfo(x.dtype).tiny
-            r_rel = r / jnp.maximum(jnp.maximum(_norm(gx), _norm(split)), tiny)
-            s_rel = s / jnp.maximum(rho * _norm(gradient_adjoint(dual, SPATIAL, (1.0, 1.0), circular=False)), tiny)
-            factor = jnp.where(r_rel > 10.0 * s_rel, 2.0, jnp.where(s_rel > 10.0 * r_rel, 0.5, 1.0)).astype(x.dtype)
+            factor = balance_factor(r, s, jnp.maximum(norm(gx), norm(split)),
+                                    rho * norm(gradient_adjoint(dual, SPATIAL, (1.0, 1.0), circular=False)))
             new.update(rho=rho * factor, dual=dual / factor)
         return new
 

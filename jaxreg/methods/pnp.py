@@ -33,15 +33,11 @@ import jax.numpy as jnp
 
 from .._pytree import leaf, pytree_dataclass, static
 from ..regularizers.priors import get_prior
+from .admm import RHO_PER_LAM, balance_factor, norm
 from .base import Method
 from .registry import register
 from .tv import default_lam
 
-RHO_PER_LAM = 10.0  # default penalty ρ₀ = 10 λ (module docstring)
-
-
-def _norm(x):
-    return jnp.sqrt(jnp.sum(x * x))
 
 
 @register
@@ -96,13 +92,10 @@ class PnPADMM(Method):
         x = problem.solve_normal(b, rho, 1.0, x0=state["x"], cg_iters=self.cg_iters, cg_tol=0.0)
         z, prior_state = get_prior(self.prior).denoise(state["prior"], x + state["u"], self.lam_for(problem) / rho)
         u = state["u"] + x - z
-        r, s = _norm(x - z), rho * _norm(z - state["z"])
+        r, s = norm(x - z), rho * norm(z - state["z"])
         new = {"x": x, "z": z, "u": u, "prior": prior_state, "r": r, "s": s, "rho": rho}
         if self.balances():  # relative residual balancing (Wohlberg 2017), as in ``tv``
-            tiny = jnp.finfo(x.dtype).tiny
-            r_rel = r / jnp.maximum(jnp.maximum(_norm(x), _norm(z)), tiny)
-            s_rel = s / jnp.maximum(rho * _norm(u), tiny)
-            factor = jnp.where(r_rel > 10.0 * s_rel, 2.0, jnp.where(s_rel > 10.0 * r_rel, 0.5, 1.0)).astype(x.dtype)
+            factor = balance_factor(r, s, jnp.maximum(norm(x), norm(z)), rho * norm(u))
             new.update(rho=rho * factor, u=u / factor)
         return new
 
@@ -114,5 +107,5 @@ class PnPADMM(Method):
                 "dual_residual": state["s"], "rho": state["rho"]}
 
     def converged(self, state, problem):
-        scale = jnp.maximum(_norm(state["x"]), _norm(state["z"]))
+        scale = jnp.maximum(norm(state["x"]), norm(state["z"]))
         return (self.tol > 0) & (state["r"] <= self.tol * scale) & (state["s"] <= self.tol * scale)

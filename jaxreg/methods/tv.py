@@ -75,12 +75,12 @@ from ..problems.identity import IdentityProblem
 from ..problems.linear import Inpaint
 from ..operators import difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
 from ..regularizers.tv import chambolle_tau, chambolle_update, gradient, gradient_adjoint, shrink, tv_of_gradient
+from .admm import RHO_PER_LAM, balance_factor, norm
 from .base import Method
 from .registry import register
 
 
 ALGORITHMS = ("auto", "admm", "chambolle")
-RHO_PER_LAM = 10.0  # default ADMM penalty: ρ₀ = 10 λ (module docstring)
 
 
 def default_lam(problem) -> float:
@@ -94,10 +94,6 @@ def default_lam(problem) -> float:
     if isinstance(problem, Inpaint):
         return 1e-4
     return 1e-3 if sigma is None else jnp.maximum(5.0 * sigma * sigma, 1e-5)
-
-
-def _norm(x):
-    return jnp.sqrt(jnp.sum(x * x))
 
 
 def tv_axes(ndim: int, third_axis: bool) -> tuple:
@@ -181,7 +177,7 @@ class TV(Method):
     def _chambolle_step(self, state, problem, axes, w):
         q = chambolle_update(state["q"], state["g"], self.lam_for(problem), chambolle_tau(w), self.isotropic)  # (C1)
         x = problem.y - gradient_adjoint(q, axes, w, self.circular)  # (C2)
-        change = _norm(x - state["x"]) / jnp.maximum(_norm(x), jnp.finfo(x.dtype).tiny)
+        change = norm(x - state["x"]) / jnp.maximum(norm(x), jnp.finfo(x.dtype).tiny)
         return {"x": x, "q": q, "g": gradient(x, axes, w, self.circular), "change": change}
 
     # -- protocol --------------------------------------------------------------------------------
@@ -237,10 +233,7 @@ class TV(Method):
         r, s = jnp.sqrt(r2), rho * jnp.sqrt(s2)
         new.update(r=r, s=s, eps_pri=jnp.sqrt(pri2), eps_dual=rho * jnp.sqrt(dual2))
         if self.adaptive:  # relative residual balancing (Wohlberg 2017)
-            tiny = jnp.finfo(x.dtype).tiny
-            r_rel = r / jnp.maximum(new["eps_pri"], tiny)
-            s_rel = s / jnp.maximum(new["eps_dual"], tiny)
-            factor = jnp.where(r_rel > 10.0 * s_rel, 2.0, jnp.where(s_rel > 10.0 * r_rel, 0.5, 1.0)).astype(x.dtype)
+            factor = balance_factor(r, s, new["eps_pri"], new["eps_dual"])
             new["rho"] = rho * factor
             new["u"] = new["u"] / factor
             if "u2" in new:
