@@ -365,9 +365,10 @@ def case_stopping(args, data_dir, env):
             print(name, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
                   f"sure {row['sure']:.2f}@{row['sure_iter']}", f"es {row['es_wmv']:.2f}@{row['es_iter']}",
                   flush=True)
-    lines = [f"# Stopping DIP without the clean image: SURE against ES-WMV (64×64 crops, σ = 0.1)", "",
-             f"Recorded {C.env_line(env)}. Official DIP settings (skip net, lr 0.01, EMA 0.99, input noise 1/30, "
-             f"fall-back), {args.iters} iterations, one run per crop and method recording the windowed variance "
+    lines = [f"# Stopping {', '.join(args.stop_methods.split(','))} without the clean image: SURE against ES-WMV "
+             "(64×64 crops, σ = 0.1)", "",
+             f"Recorded {C.env_line(env)}. Each method at its defaults (for DIP the official settings: skip net, lr "
+             f"0.01, EMA 0.99, input noise 1/30, fall-back), {args.iters} iterations, one run per crop and method recording the windowed variance "
              "and Monte-Carlo SURE of the averaged image together (noise clipped to [0, 1], key 100; method key 0; "
              f"SURE's step ε = {selection.NETWORK_EPS_SCALE:g} σ, the default for network methods). "
              f"SURE stopping keeps the averaged image with the lowest SURE, stopping after {args.patience} "

@@ -136,6 +136,23 @@ def test_holdout_picks_the_oracle_lambda_for_tv_inpainting():
     assert r.history["holdout"].shape == (4, 300)
 
 
+def test_holdout_whole_image_estimate_combines_folds_and_observed_residual():
+    # scope="image" (default) = (#missing · hold-out MSE + Σ_observed (y − x̂)²) / N; scope="missing" is the first
+    clean = crop("astronaut", size=32)
+    mask = np.asarray(jax.random.uniform(jax.random.key(7), clean.shape[:2]) < 0.4, np.float32)
+    p = problems.Inpaint(clean * mask[..., None], mask)
+    tv = methods.get("tv", lam=0.01)
+    miss = jaxreg.solve(p, tv, key=KEY, num_iters=40, criteria=(selection.Holdout(scope="missing"),))
+    img = jaxreg.solve(p, tv, key=KEY, num_iters=40, criteria=("holdout",))
+    m = np.broadcast_to(mask[..., None], clean.shape)
+    resid = float(np.sum(m * (np.asarray(p.y) - np.asarray(img.image)) ** 2))
+    expected = ((m.size - m.sum()) * float(miss.history["holdout"][-1]) + resid) / m.size
+    np.testing.assert_allclose(float(img.history["holdout"][-1]), expected, rtol=1e-4)
+    # on noise-free data the observed part is exact: the estimate tracks the whole-image MSE, not only the missing
+    true = float(np.mean((np.asarray(img.image) - clean) ** 2))
+    assert abs(float(img.history["holdout"][-1]) - true) < abs(float(miss.history["holdout"][-1]) - true)
+
+
 def test_sweep_criterion_equals_solve_criterion():
     clean, sigma = crop(size=32), 0.1
     p = problems.Denoise(noisy(clean, sigma, 6), sigma=sigma)
@@ -308,6 +325,9 @@ def test_bad_criteria_are_rejected_before_compiling():
     with pytest.raises(ValueError, match="fraction"):
         mask = np.ones(y.shape[:2], np.float32)
         jaxreg.solve(problems.Inpaint(y, mask), tv, key=KEY, num_iters=2, criteria=(selection.Holdout(fraction=1.5),))
+    with pytest.raises(ValueError, match="scope"):
+        mask = np.ones(y.shape[:2], np.float32)
+        jaxreg.solve(problems.Inpaint(y, mask), tv, key=KEY, num_iters=2, criteria=(selection.Holdout(scope="all"),))
     with pytest.raises(ValueError, match="repeated"):
         jaxreg.solve(den, tv, key=KEY, num_iters=2, criteria=("sure", "sure"))
     with pytest.raises(ValueError, match="stopping must be one of"):
