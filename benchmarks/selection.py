@@ -10,6 +10,11 @@ Cases (``python benchmarks/selection.py CASE``):
   first 25×25 kernel of the ALR release), σ = 0.01: projected GSURE and predicted SURE against the oracle.
 * ``inpaint`` — λ of ``tv`` by hold-out (10 % of the observed pixels hidden, 1 and 3 folds) at 30 % and 50 %
   observed pixels (noise-free).
+* ``denoise-net`` — the TV weight of ``drp`` and ``dip-tv`` and their stopping time, both by SURE (every grid
+  point stopped by SURE, the grid point with the lowest kept SURE chosen), against the oracle weight and the
+  oracle iterate.
+* ``inpaint-net`` — DIP's stopping time for inpainting (30 % and 50 % observed) by hold-out, against ES-WMV and
+  the oracle iterate, on the stopping crops.
 * ``stopping`` — DIP and DIP-TV on the 64×64 crops of ``dip_stopping.py`` (σ = 0.1): one run per crop with ES-WMV
   and SURE recorded together, 2000 iterations; the stopping points of ES-WMV (window 100, patience 1000) and of
   SURE (patience ``--patience``) are then read from the recorded curves exactly as the rules run them.
@@ -22,6 +27,7 @@ reports the time of the sweep with the criteria and without them.
     PYTHONPATH=. python benchmarks/selection.py denoise [--size 128]
     PYTHONPATH=. python benchmarks/selection.py deblur
     PYTHONPATH=. python benchmarks/selection.py inpaint
+    PYTHONPATH=. python benchmarks/selection.py denoise-net --methods drp --size 64
     PYTHONPATH=. python benchmarks/selection.py stopping [--iters 2000]
 
 Writes ``benchmarks/results/selection_<case>.{json,md}`` (and ``.png`` plots of estimated vs true MSE).
@@ -160,6 +166,7 @@ DENOISE = {  # method: (grid name, grid values, iterations, criteria)
     "l0-smoothing": ("lam", np.geomspace(0.002, 0.2, 12), 60, ("j-invariance", "sure")),
     "region-fusion": ("lam", np.geomspace(0.002, 0.2, 12), 1, ("j-invariance", "sure")),
     "alr": ("lam", np.geomspace(0.02, 2.0, 10), 50, ("sure",)),
+    "wiener": ("balance", np.geomspace(1e-3, 1e2, 16), 1, ("sure", "j-invariance")),
 }
 
 
@@ -331,11 +338,7 @@ def case_stopping(args, data_dir, env):
     rows = []
     sigma = 0.1
     for name in args.crops.split(","):
-        if name == "f16":
-            clean = C.load_rgb(data_dir / "dip/denoising_F16_GT.png")[200:264, 200:264]
-        else:
-            top, left = STOP_CROPS[name]
-            clean = np.asarray(data.sample_image(name, size=256))[top:top + 64, left:left + 64]
+        clean = stop_crop(name, data_dir)
         noise = np.asarray(jax.random.normal(jax.random.key(100), clean.shape))
         y = np.clip(clean + sigma * noise, 0, 1).astype(np.float32)
         for method_name in args.stop_methods.split(","):
@@ -394,7 +397,135 @@ def case_stopping(args, data_dir, env):
     return {"rows": rows}, "\n".join(lines)
 
 
-CASES = {"denoise": case_denoise, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
+def stop_crop(name, data_dir):
+    if name == "f16":
+        return C.load_rgb(data_dir / "dip/denoising_F16_GT.png")[200:264, 200:264]
+    top, left = STOP_CROPS[name]
+    return np.asarray(data.sample_image(name, size=256))[top:top + 64, left:left + 64]
+
+
+def case_inpaint_net(args, data_dir, env):
+    """DIP's stopping time for inpainting by hold-out: one run per crop and rate with ES-WMV and the hold-out
+    estimate recorded together; the hold-out rule (keep the lowest, stop after the patience) replayed on the
+    recorded curve, ES-WMV's stop replayed on its variance (patience 1000)."""
+    rows = []
+    for name in args.crops.split(","):
+        clean = stop_crop(name, data_dir)
+        for rate in (0.3, 0.5):
+            mask = np.asarray(jax.random.uniform(jax.random.key(3000), clean.shape[:2]) < rate, np.float32)
+            p = problems.Inpaint(clean * mask[..., None], mask)
+            for method_name in args.stop_methods.split(","):
+                m = methods.get(method_name, stopping="es-wmv", patience=10 ** 6)
+                key = jax.random.key(0)
+                r = jaxreg.solve(p, m, key=key, num_iters=args.iters, reference=clean, criteria=("holdout",),
+                                 progress=False)
+                h = r.history
+                traj = np.asarray(h["psnr_iterate"])
+                oracle_i = int(np.nanargmax(traj))
+                ho_i, ho_stop = stop_at(np.asarray(h["holdout"]), args.patience)
+                es_kept, es_run = es_wmv_stop(np.asarray(h["es-wmv"]), np.asarray(h["selected_iteration"]), 1000)
+                plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
+                                     progress=False)
+                paired = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
+                                      criteria=("holdout",), progress=False)
+                row = {"crop": name, "rate": rate, "method": method_name, "oracle": float(traj[oracle_i]),
+                       "oracle_iter": oracle_i + 1, "holdout": float(traj[ho_i]), "holdout_iter": ho_i + 1,
+                       "holdout_run": ho_stop + 1, "es_wmv": float(traj[es_kept - 1]), "es_iter": es_kept,
+                       "es_run": es_run, "last": float(traj[-1]), "iters": int(r.num_iters), "timings": r.timings,
+                       "cost": {"plain_run_s": plain.timings["run_s"], "holdout_run_s": paired.timings["run_s"]},
+                       "curves": {"true_mse": (10 ** (-traj / 10)).tolist(),
+                                  "holdout": np.asarray(h["holdout"]).tolist()}}
+                rows.append(row)
+                print(name, rate, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
+                      f"holdout {row['holdout']:.2f}@{row['holdout_iter']}",
+                      f"es {row['es_wmv']:.2f}@{row['es_iter']}", f"last {row['last']:.2f}", flush=True)
+    lines = [f"# Stopping {', '.join(args.stop_methods.split(','))} for inpainting without the clean image: "
+             "hold-out against ES-WMV (64×64 crops)", "",
+             f"Recorded {C.env_line(env)}. Pixels observed at random (30 % and 50 %, key 3000), no noise; each "
+             f"method at its defaults, {args.iters} iterations, one run per crop recording ES-WMV's variance and "
+             "the hold-out estimate (10 % of the observed pixels hidden from one companion run, same key; whole-"
+             f"image scope) together. Hold-out stopping keeps the image with the lowest estimate and stops after "
+             f"{args.patience} iterations without improvement; ES-WMV keeps its image (window 100, patience 1000). "
+             "Cells: PSNR [iteration kept]; the oracle is the best averaged iterate against the clean image.", ""]
+    tab = [[r["crop"], f"{r['rate']:g}", r["method"], f"{r['oracle']:.2f} [{r['oracle_iter']}]",
+            f"{r['holdout']:.2f} [{r['holdout_iter']}]", str(r["holdout_run"]), f"{r['es_wmv']:.2f} [{r['es_iter']}]",
+            f"{r['last']:.2f}", f"{r['holdout'] - r['oracle']:+.2f}", f"{r['es_wmv'] - r['oracle']:+.2f}",
+            f"{r['cost']['holdout_run_s'] / r['cost']['plain_run_s']:.2f}×"] for r in rows]
+    lines += [C.table(["crop", "observed", "method", "oracle", "hold-out stop", "hold-out run", "ES-WMV stop",
+                       f"last ({args.iters})", "hold-out − oracle", "ES-WMV − oracle", "cost (run time ratio)"], tab), ""]
+    return {"rows": rows}, "\n".join(lines)
+
+
+NET_DENOISE = {  # method: (parameter, grid, iterations, SURE patience)
+    "drp": ("tv_weight", np.asarray([0.05, 0.1, 0.2, 0.45, 1.0, 2.0]), 400, 150),
+    "dip-tv": ("tv_weight", np.asarray([1e-3, 3e-3, 1e-2, 3e-2, 0.1]), 800, 300),
+}
+
+
+def case_denoise_net(args, data_dir, env):
+    """The TV weight of a deep prior and its stopping time, both by SURE: one sweep per image and σ, every grid
+    point stopped by SURE (the kept image is the one with the lowest estimate); the grid point with the lowest
+    kept SURE is the choice.  Oracles: the best kept image over the grid (λ only) and the best iterate of any
+    grid point (λ and time)."""
+    rows = []
+    sigmas = [float(s) for s in args.sigmas.split(",")]
+    for name in args.images.split(","):
+        clean = load(name, data_dir, args.size)
+        for sigma in sigmas:
+            noise = np.asarray(jax.random.normal(jax.random.key(1000 + sigmas.index(sigma)), clean.shape))
+            y = (clean + sigma * noise).astype(np.float32)
+            for method_name in args.methods.split(","):
+                gname, grid, iters, patience = NET_DENOISE[method_name]
+                iters = args.iters if args.iters else iters
+                m = methods.get(method_name, stopping="sure", patience=patience)
+                r = jaxreg.sweep(problems.Denoise(y, sigma=sigma), m, {gname: grid}, key=jax.random.key(0),
+                                 num_iters=iters, reference=clean, progress=False)
+                kept = [psnr(r.images[g], clean) for g in range(grid.size)]
+                traj = np.asarray(r.history["psnr_iterate"])
+                sure = np.asarray(r.scores("sure"))
+                pick = int(np.nanargmin(sure))
+                sel = np.asarray(r.history["selected_iteration"])[:, -1]
+                row = {"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
+                       "kept_psnr": kept, "sure": sure.tolist(), "pick": pick, "kept_iteration": [int(v) for v in sel],
+                       "oracle_lambda": float(max(kept)), "oracle_lambda_index": int(np.argmax(kept)),
+                       "oracle_full": float(np.nanmax(traj)),
+                       "oracle_full_at": [int(i) for i in np.unravel_index(np.nanargmax(traj), traj.shape)],
+                       "iters": iters, "timings": r.timings}
+                row["gap_lambda"] = row["oracle_lambda"] - kept[pick]
+                row["gap_full"] = row["oracle_full"] - kept[pick]
+                rows.append(row)
+                print(name, sigma, method_name, f"pick {grid[pick]:g} {kept[pick]:.2f} [{int(sel[pick])}]",
+                      f"oracle-λ {row['oracle_lambda']:.2f} oracle {row['oracle_full']:.2f}", flush=True)
+    lines = [f"# Choosing a deep prior's TV weight and its stopping time without the clean image "
+             f"({args.size}×{args.size} crops)", "",
+             f"Recorded {C.env_line(env)}. Images: {args.images} (centre crops at full resolution); Gaussian noise "
+             f"σ ∈ {{{args.sigmas}}} (not clipped). Every grid point runs with `stopping=\"sure\"` (ε = "
+             f"{selection.NETWORK_EPS_SCALE:g} σ; it keeps the averaged image with the lowest SURE and stops after the "
+             "patience); the chosen grid point is the one whose kept image has the lowest SURE. *λ gap*: the best "
+             "kept image over the grid minus the chosen one (the cost of choosing the weight). *Full gap*: the best "
+             "iterate of any grid point (the oracle of weight and time, which needs the clean image) minus the "
+             "chosen one. Grids: " + "; ".join(f"{m} {g[0]} {', '.join(f'{v:g}' for v in g[1])} (up to "
+                                                 f"{args.iters or g[2]} iterations, patience {g[3]})"
+                                                 for m, g in NET_DENOISE.items() if m in args.methods.split(",")) + ".",
+             ""]
+    summary = []
+    for method in sorted({r["method"] for r in rows}):
+        sub = [r for r in rows if r["method"] == method]
+        summary.append([method, len(sub), f"{np.mean([r['gap_lambda'] for r in sub]):.3f}",
+                        f"{np.max([r['gap_lambda'] for r in sub]):.3f}",
+                        f"{np.mean([r['gap_full'] for r in sub]):.3f}", f"{np.max([r['gap_full'] for r in sub]):.3f}"])
+    lines += [C.table(["method", "cases", "mean λ gap (dB)", "worst λ gap (dB)", "mean full gap (dB)",
+                       "worst full gap (dB)"], summary), "", "Per image:", ""]
+    per = [[r["image"], r["sigma"], r["method"], f"{list(r['grid'].values())[0][r['pick']]:g}",
+            f"{r['kept_psnr'][r['pick']]:.2f} [{r['kept_iteration'][r['pick']]}]",
+            f"{r['oracle_lambda']:.2f} ({list(r['grid'].values())[0][r['oracle_lambda_index']]:g})",
+            f"{r['oracle_full']:.2f}", f"{r['gap_lambda']:.2f}", f"{r['gap_full']:.2f}"] for r in rows]
+    lines += [C.table(["image", "σ", "method", "chosen weight", "chosen PSNR [iteration]", "best kept (weight)",
+                       "oracle", "λ gap", "full gap"], per), ""]
+    return {"rows": rows}, "\n".join(lines)
+
+
+CASES = {"denoise": case_denoise, "denoise-net": case_denoise_net, "inpaint-net": case_inpaint_net, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
 
 
 def main(argv=None):
@@ -410,7 +541,8 @@ def main(argv=None):
     ap.add_argument("--deblur-sigma", type=float, default=0.01)
     ap.add_argument("--crops", default=",".join(STOP_CROPS), help="stopping: crops")
     ap.add_argument("--stop-methods", default="dip,dip-tv", help="stopping: methods")
-    ap.add_argument("--iters", type=int, default=2000, help="stopping: iterations")
+    ap.add_argument("--iters", type=int, default=None,
+                    help="stopping: iterations (default 2000); denoise-net: iterations (default per method)")
     ap.add_argument("--patience", type=int, default=300, help="stopping: SURE patience")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", help="output folder (default benchmarks/results)")
@@ -418,6 +550,8 @@ def main(argv=None):
     data_dir = C.data_dir(args.data)
     C.skip_without_data(data_dir, f"selection {args.case}")
     env = C.environment()
+    if args.case in ("stopping", "inpaint-net") and args.iters is None:
+        args.iters = 2000
     fig, md = CASES[args.case](args, data_dir, env)
     fig.update({"benchmark": f"selection_{args.case}", "environment": env, "command": " ".join(sys.argv),
                 "arguments": vars(args), "jaxreg": jaxreg.__version__, "commit": C.git_commit()})

@@ -341,6 +341,21 @@ def test_wiener_matches_skimage(photo, reg, balance):
     np.testing.assert_allclose(np.asarray(r.image), expected, rtol=0, atol=1e-4)  # measured ≤ 1.3e-6
 
 
+@pytest.mark.parametrize("reg", ["laplacian", "identity"])
+def test_wiener_denoising_is_the_filter_with_an_identity_blur(photo, reg):
+    # on Denoise, x̂ = F⁻¹[Ŷ / (1 + balance·|R̂|²)]: the same as deconvolving a 1×1 delta kernel, and the
+    # identity regulariser scales y by 1 / (1 + balance)
+    y = np.asarray(photo, np.float32)
+    r = jaxreg.solve(problems.Denoise(y), methods.get("wiener", balance=0.3, reg=reg), key=KEY, num_iters=1)
+    delta = jaxreg.solve(problems.Deblur(y, np.ones((1, 1), np.float32)), methods.get("wiener", balance=0.3, reg=reg),
+                         key=KEY, num_iters=1)
+    np.testing.assert_allclose(np.asarray(r.image), np.asarray(delta.image), rtol=0, atol=1e-6)
+    if reg == "identity":
+        np.testing.assert_allclose(np.asarray(r.image), y / 1.3, rtol=0, atol=1e-5)
+    else:
+        assert np.std(np.diff(np.asarray(r.image), axis=0)) < 0.9 * np.std(np.diff(y, axis=0))
+
+
 def test_wiener_matches_skimage_for_an_asymmetric_even_kernel_on_an_odd_image(photo):
     """Kernel centring (kh//2, kw//2) and convolution (not correlation) agree with skimage's."""
     img = np.asarray(jaxreg.data.sample_image("astronaut", size=40))[3:32, 2:35]  # 29×33
@@ -684,7 +699,7 @@ BAD = [
     ("pnp unknown prior", "pnp-admm", dict(prior="nope"), "denoise", "unknown prior 'nope'"),
     ("pnp bm3d missing", "pnp-admm", dict(prior="bm3d"), "denoise", "needs the optional bm3d package"),
     ("wiener balance < 0", "wiener", dict(balance=-1e-3), "deblur", "wiener: balance must be non-negative"),
-    ("wiener on denoise", "wiener", dict(), "denoise", "'wiener' does not support Denoise"),
+    ("wiener on inpaint", "wiener", dict(), "inpaint", "'wiener' does not support Inpaint"),
     ("wiener reg", "wiener", dict(reg="tv"), "deblur", "reg must be one of"),
 ]
 
@@ -695,7 +710,8 @@ def test_bad_input_raises_a_clear_value_error_before_compiling(method, params, k
     if "bm3d" in match and _bm3d_installed():
         pytest.skip("the bm3d package is installed, so prior='bm3d' is valid")
     p = {"denoise": lambda: problems.Denoise(photo), "gray": lambda: problems.Denoise(gray),
-         "deblur": lambda: problems.Deblur(photo, np.ones((3, 3), np.float32) / 9)}[kind]()
+         "deblur": lambda: problems.Deblur(photo, np.ones((3, 3), np.float32) / 9),
+         "inpaint": lambda: problems.Inpaint(photo, np.ones(photo.shape[:2], np.float32))}[kind]()
     m = methods.get(method, **params)
 
     def no_compile(*args, **kwargs):

@@ -1,4 +1,4 @@
-"""Wiener (Tikhonov-regularised) deconvolution with a circular blur.
+"""Wiener (Tikhonov-regularised) deconvolution with a circular blur, and the same filter for denoising.
 
     x̂ = F⁻¹[ conj(K̂) Ŷ / (|K̂|² + balance · |R̂|²) ]
 
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from .._pytree import pytree_dataclass, static
 from ..operators import difference_symbol, kernel_otf
 from ..operators.fourier import SPATIAL_AXES
-from ..problems import Deblur
+from ..problems import Deblur, Denoise
 from .base import ClosedForm
 from .registry import register
 
@@ -40,11 +40,15 @@ def wiener_deconvolve(y, kernel, balance, reg: str = "laplacian"):
 @register
 @pytree_dataclass
 class Wiener(ClosedForm):
-    """Wiener deconvolution (circular model) with identity or Laplacian regulariser; one iteration."""
+    """Wiener deconvolution (circular model) with identity or Laplacian regulariser; one iteration.
+
+    On a :class:`Denoise` problem the blur is the identity (``K̂ = 1``): ``x̂ = F⁻¹[Ŷ / (1 + balance·|R̂|²)]``, a
+    linear shift-invariant smoother (with the Laplacian, the Fourier form of Tikhonov denoising with a
+    second-order penalty)."""
 
     name = "wiener"
     paper = "Wiener 1949; as skimage.restoration.wiener (Orieux et al. 2010); Wiener + DIP: Anderson"
-    problems = (Deblur,)
+    problems = (Deblur, Denoise)
     nonnegative = ("balance",)
 
     balance: float = 0.01
@@ -56,4 +60,5 @@ class Wiener(ClosedForm):
             raise ValueError(f"wiener: reg must be one of {REGULARISERS}, got {self.reg!r}")
 
     def compute(self, problem):
-        return wiener_deconvolve(problem.y, problem.kernel, self.balance, self.reg)
+        kernel = problem.kernel if isinstance(problem, Deblur) else jnp.ones((1, 1), problem.y.dtype)
+        return wiener_deconvolve(problem.y, kernel, self.balance, self.reg)
