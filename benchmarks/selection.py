@@ -334,6 +334,29 @@ def es_wmv_stop(variance, stop_iteration, patience):
     return int(stop_iteration[-1]), len(variance)
 
 
+def stop_run(p, method_name, crit, clean, args):
+    """One run of ``method_name`` recording ES-WMV and ``crit`` together; the oracle iterate, the criterion's
+    stop (keep the lowest, stop after ``args.patience``) and ES-WMV's (patience 1000) replayed on the curves;
+    the cost of the criterion (100 iterations with and without it)."""
+    m = methods.get(method_name, stopping="es-wmv", patience=10 ** 6)
+    key = jax.random.key(0)
+    r = jaxreg.solve(p, m, key=key, num_iters=args.iters, reference=clean, criteria=(crit,), progress=False)
+    h = r.history
+    traj = np.asarray(h["psnr_iterate"])
+    oracle_i = int(np.nanargmax(traj))
+    crit_i, crit_stop = stop_at(np.asarray(h[crit]), args.patience)
+    es_kept, es_run = es_wmv_stop(np.asarray(h["es-wmv"]), np.asarray(h["selected_iteration"]), 1000)
+    plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100, progress=False)
+    paired = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100, criteria=(crit,),
+                          progress=False)
+    return {"oracle": float(traj[oracle_i]), "oracle_iter": oracle_i + 1,
+            crit: float(traj[crit_i]), f"{crit}_iter": crit_i + 1, f"{crit}_run": crit_stop + 1,
+            "es_wmv": float(traj[es_kept - 1]), "es_iter": es_kept, "es_run": es_run, "last": float(traj[-1]),
+            "iters": int(r.num_iters), "timings": r.timings,
+            "cost": {"plain_run_s": plain.timings["run_s"], f"{crit}_run_s": paired.timings["run_s"]},
+            "curves": {"true_mse": (10 ** (-traj / 10)).tolist(), crit: np.asarray(h[crit]).tolist()}}
+
+
 def case_stopping(args, data_dir, env):
     rows = []
     sigma = 0.1
@@ -342,28 +365,9 @@ def case_stopping(args, data_dir, env):
         noise = np.asarray(jax.random.normal(jax.random.key(100), clean.shape))
         y = np.clip(clean + sigma * noise, 0, 1).astype(np.float32)
         for method_name in args.stop_methods.split(","):
-            m = methods.get(method_name, stopping="es-wmv", patience=10 ** 6)
             p = problems.Denoise(y, sigma=sigma)
-            key = jax.random.key(0)
-            r = jaxreg.solve(p, m, key=key, num_iters=args.iters, reference=clean, criteria=("sure",),
-                             progress=False)
-            h = r.history
-            traj = np.asarray(h["psnr_iterate"])
-            oracle_i = int(np.nanargmax(traj))
-            sure_i, sure_stop = stop_at(np.asarray(h["sure"]), args.patience)
-            es_kept, es_run = es_wmv_stop(np.asarray(h["es-wmv"]), np.asarray(h["selected_iteration"]), 1000)
-            # cost: the same method for 100 iterations with and without the paired run
-            plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
-                                 progress=False)
-            paired = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
-                                  criteria=("sure",), progress=False)
             row = {"crop": name, "method": method_name, "noisy": psnr(y, clean),
-                   "oracle": float(traj[oracle_i]), "oracle_iter": oracle_i + 1,
-                   "sure": float(traj[sure_i]), "sure_iter": sure_i + 1, "sure_run": sure_stop + 1,
-                   "es_wmv": float(traj[es_kept - 1]), "es_iter": es_kept, "es_run": es_run,
-                   "iters": int(r.num_iters), "timings": r.timings,
-                   "cost": {"plain_run_s": plain.timings["run_s"], "sure_run_s": paired.timings["run_s"]},
-                   "curves": {"true_mse": (10 ** (-traj / 10)).tolist(), "sure": np.asarray(h["sure"]).tolist()}}
+                   **stop_run(p, method_name, "sure", clean, args)}
             rows.append(row)
             print(name, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
                   f"sure {row['sure']:.2f}@{row['sure_iter']}", f"es {row['es_wmv']:.2f}@{row['es_iter']}",
@@ -415,26 +419,8 @@ def case_inpaint_net(args, data_dir, env):
             mask = np.asarray(jax.random.uniform(jax.random.key(3000), clean.shape[:2]) < rate, np.float32)
             p = problems.Inpaint(clean * mask[..., None], mask)
             for method_name in args.stop_methods.split(","):
-                m = methods.get(method_name, stopping="es-wmv", patience=10 ** 6)
-                key = jax.random.key(0)
-                r = jaxreg.solve(p, m, key=key, num_iters=args.iters, reference=clean, criteria=("holdout",),
-                                 progress=False)
-                h = r.history
-                traj = np.asarray(h["psnr_iterate"])
-                oracle_i = int(np.nanargmax(traj))
-                ho_i, ho_stop = stop_at(np.asarray(h["holdout"]), args.patience)
-                es_kept, es_run = es_wmv_stop(np.asarray(h["es-wmv"]), np.asarray(h["selected_iteration"]), 1000)
-                plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
-                                     progress=False)
-                paired = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100,
-                                      criteria=("holdout",), progress=False)
-                row = {"crop": name, "rate": rate, "method": method_name, "oracle": float(traj[oracle_i]),
-                       "oracle_iter": oracle_i + 1, "holdout": float(traj[ho_i]), "holdout_iter": ho_i + 1,
-                       "holdout_run": ho_stop + 1, "es_wmv": float(traj[es_kept - 1]), "es_iter": es_kept,
-                       "es_run": es_run, "last": float(traj[-1]), "iters": int(r.num_iters), "timings": r.timings,
-                       "cost": {"plain_run_s": plain.timings["run_s"], "holdout_run_s": paired.timings["run_s"]},
-                       "curves": {"true_mse": (10 ** (-traj / 10)).tolist(),
-                                  "holdout": np.asarray(h["holdout"]).tolist()}}
+                row = {"crop": name, "rate": rate, "method": method_name,
+                       **stop_run(p, method_name, "holdout", clean, args)}
                 rows.append(row)
                 print(name, rate, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
                       f"holdout {row['holdout']:.2f}@{row['holdout_iter']}",
