@@ -28,9 +28,10 @@ observation: the base run is always the one on all the data, so its image is the
   It does not see the error in the frequencies the blur removes.
 * ``"psure"`` — predicted SURE, the risk of ``A x̂`` per measurement (any linear ``A``, known σ; Ramani, Liu,
   Rosen, Nielsen & Fessler, IEEE TIP 2012): ``[‖y − A f(y)‖² − Mσ² + 2σ² bᵀA(f(y + εb) − f(y))/ε] / M``.
-* ``"holdout"`` — for :class:`Inpaint`: a random ``fraction`` of the observed entries (pixels when the mask is
-  shared by the channels) is hidden from ``folds`` companion runs, which are scored on them; with ``M`` the
-  observed entries, ``N`` all entries, ``h`` the mean over folds of the held-out MSE::
+* ``"holdout"`` — for :class:`Inpaint` and :class:`CompressiveSensing`.  Inpainting: a random ``fraction`` of
+  the observed entries (pixels when the mask is shared by the channels) is hidden from ``folds`` companion runs,
+  which are scored on them; with ``M`` the observed entries, ``N`` all entries, ``h`` the mean over folds of the
+  held-out MSE::
 
       HOLDOUT = [ (N − |M|) · h + Σ_{M} (y − f(y))² ] / N              (scope="image", default)
       HOLDOUT = h = mean_folds  Σ_{hidden} (y − f_k)² / #hidden        (scope="missing")
@@ -43,6 +44,18 @@ observation: the base run is always the one on all the data, so its image is the
   ``scope="missing"`` avoids that.  Bias: a fold sees ``1 − fraction`` of the data, so ``h`` slightly
   overstates the error of the run on all the data and prefers a slightly larger λ; the returned image is the
   base run on all the data (the refit), not a fold's.
+
+  For :class:`CompressiveSensing` (``y = m ⊙ (A x)``, measurements ``(M, C)``): a fold hides a random
+  ``fraction`` of the kept measurements (whole rows, shared by the channels) by setting their entries of the
+  measurement mask ``m`` to 0 (no shape changes), and is scored by how well its output predicts them::
+
+      HOLDOUT = mean_folds  Σ_{hidden} (y − A f_k)² / #hidden        (always; scope="missing" is the same)
+
+  the per-measurement prediction error of measurements the run did not see (plus the noise variance when
+  ``y`` is noisy; the minimiser is the same).  It is not the image MSE: ``A`` keeps ``M < N`` patterns and the
+  error in the patterns nobody measured is not seen, so there is no whole-image form (``scope="image"`` is an
+  error); with the orthonormal :class:`~jaxreg.operators.SubsampledHadamard` it estimates the error of ``x̂``
+  in the measured Walsh patterns, per pattern.  The same fold bias as above applies.
 * ``"j-invariance"`` — Noise2Self (Batson & Royer, "Noise2Self: blind denoising by self-supervision", ICML 2019;
   as ``skimage.restoration.calibrate_denoiser`` with ``approximate_loss=True``) for identity-model problems with
   unknown σ: the pixels of one stride-``stride`` grid (offset ``stride²//2``, as scikit-image) are replaced by
@@ -80,7 +93,7 @@ import jax.numpy as jnp
 
 from .operators import kernel_otf
 from .operators.fourier import SPATIAL_AXES
-from .problems import Deblur, Denoise, Inpaint, Problem
+from .problems import CompressiveSensing, Deblur, Denoise, Inpaint, Problem
 from .problems.identity import IdentityProblem
 
 CRITERIA = ("sure", "gsure", "psure", "holdout", "j-invariance")
@@ -259,52 +272,83 @@ class SURE(PredictedSURE):
         _Perturbed.check(self, problem)
 
 
+def _hide(observed, count, key):
+    """A 0/1 array of ``observed``'s shape: ``count`` of its True entries chosen uniformly at random."""
+    u = np.asarray(jax.random.uniform(key, observed.shape))
+    u = np.where(observed, u, np.inf)
+    cut = np.partition(u.ravel(), count - 1)[count - 1]
+    return (u <= cut) & observed
+
+
+def _measured_rows(mask):
+    """The measurements (rows, first axis) a compressive-sensing mask keeps in some channel, ``(M,)`` bool."""
+    m = np.asarray(mask)
+    return np.any(m.reshape(m.shape[0], -1) > 0, axis=1)
+
+
 @dataclasses.dataclass(frozen=True)
 class Holdout(Criterion):
-    """Hold-out validation for inpainting (module docstring)."""
+    """Hold-out validation for inpainting and compressive sensing (module docstring).
+
+    ``scope`` (Inpaint only): ``"image"`` (the default, ``None``) or ``"missing"``.  A CompressiveSensing
+    problem is always scored on the held-out measurements (the per-measurement prediction error); there
+    ``scope="image"`` is an error and ``"missing"`` is the same estimate.
+    """
 
     name = "holdout"
     fraction: float = 0.1
     folds: int = 1
-    scope: str = "image"
+    scope: str | None = None
 
     def check(self, problem):
-        if not isinstance(problem, Inpaint):
-            raise ValueError(f"criterion 'holdout' needs an Inpaint problem (a mask of observed entries), "
-                             f"got {type(problem).__name__}")
+        if not isinstance(problem, (Inpaint, CompressiveSensing)):
+            raise ValueError(f"criterion 'holdout' needs an Inpaint problem (a mask of observed entries) or a "
+                             f"CompressiveSensing problem (measurements to hold out), got {type(problem).__name__}")
         if not 0 < self.fraction < 1:
             raise ValueError(f"criterion 'holdout': fraction must be in (0, 1), got {self.fraction!r}")
         if int(self.folds) < 1:
             raise ValueError(f"criterion 'holdout': folds must be >= 1, got {self.folds!r}")
-        if self.scope not in HOLDOUT_SCOPES:
+        if self.scope is not None and self.scope not in HOLDOUT_SCOPES:
             raise ValueError(f"criterion 'holdout': scope must be one of {HOLDOUT_SCOPES}, got {self.scope!r}")
-        observed = int(np.sum(np.asarray(problem.mask)))
+        if isinstance(problem, CompressiveSensing):
+            if self.scope == "image":
+                raise ValueError("criterion 'holdout': scope='image' applies to Inpaint; a CompressiveSensing "
+                                 "problem is scored on its held-out measurements (leave scope unset)")
+            observed, what = int(_measured_rows(problem.mask).sum()), "measurements"
+        else:
+            observed, what = int(np.sum(np.asarray(problem.mask))), "observed entries"
         if round(self.fraction * observed) < 1 or round(self.fraction * observed) >= observed:
-            raise ValueError(f"criterion 'holdout': hiding {self.fraction} of {observed} observed entries leaves "
+            raise ValueError(f"criterion 'holdout': hiding {self.fraction} of {observed} {what} leaves "
                              f"none to hide or none to solve with")
 
     def companions(self, problem, key):
         mask = problem.mask
-        observed = np.asarray(mask) > 0
+        cs = isinstance(problem, CompressiveSensing)
+        # CompressiveSensing: whole measurements (rows of the mask), shared by the channels
+        observed = _measured_rows(mask) if cs else np.asarray(mask) > 0
+        shape = (mask.shape[0],) + (1,) * (mask.ndim - 1) if cs else mask.shape
         count = int(round(self.fraction * observed.sum()))
         hidden, problems = [], []
         for k in jax.random.split(key, int(self.folds)):
-            u = np.asarray(jax.random.uniform(k, mask.shape))
-            u = np.where(observed, u, np.inf)
-            cut = np.partition(u.ravel(), count - 1)[count - 1]
-            h = jnp.asarray((u <= cut) & observed, mask.dtype)
+            h = jnp.asarray(_hide(observed, count, k).reshape(shape), mask.dtype)
             hidden.append(h)
-            problems.append(problem.replace(op=problem.op.replace(mask=mask * (1 - h))))
+            kept = mask * (1 - h)
+            problems.append(problem.replace(mask=kept) if cs else problem.replace(op=problem.op.replace(mask=kept)))
         return problems, {"hidden": jnp.stack(hidden)}
 
     def score(self, problem, base, outs, data):
         y = problem.y
+        cs = isinstance(problem, CompressiveSensing)
         total = 0.0
         for k in range(int(self.folds)):
             h = jnp.broadcast_to(data["hidden"][k], y.shape)
-            total = total + _sum(h * jnp.square(y - outs[k])) / _sum(h)
+            if cs:  # the hidden measurements the problem keeps, predicted by the fold: A f_k
+                h = h * jnp.broadcast_to(problem.mask, y.shape).astype(y.dtype)
+                total = total + _sum(h * jnp.square(y - problem.op.apply(outs[k]))) / _sum(h)
+            else:
+                total = total + _sum(h * jnp.square(y - outs[k])) / _sum(h)
         missing = total / int(self.folds)  # MSE on entries the run does not see
-        if self.scope == "missing":
+        if cs or self.scope == "missing":
             return missing
         # the whole image: the observed entries' error is the residual there (exact for noise-free data)
         m = jnp.broadcast_to(problem.mask, y.shape)

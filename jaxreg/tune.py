@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import jax
 
-from .problems import Deblur, Denoise, Inpaint
+from .problems import CompressiveSensing, Deblur, Denoise, Inpaint
 from .problems.identity import IdentityProblem
 from .selection import Criterion
 from .sweep import SweepResult, sweep
@@ -15,8 +15,8 @@ from .sweep import SweepResult, sweep
 
 def default_criterion(problem) -> str:
     """The criterion :func:`tune` uses when none is given: SURE when the noise level is known (projected
-    GSURE for a circular blur, predicted SURE for a replicate one), hold-out for inpainting, J-invariance for
-    denoising with an unknown noise level."""
+    GSURE for a circular blur, predicted SURE for a replicate one), hold-out for inpainting and compressive
+    sensing (held-out pixels; held-out measurements), J-invariance for denoising with an unknown noise level."""
     sigma = getattr(problem, "sigma", None)
     if isinstance(problem, Denoise) and sigma:
         return "sure"
@@ -25,7 +25,7 @@ def default_criterion(problem) -> str:
             raise ValueError("tune: deblurring needs the noise level for a no-reference criterion: "
                              "Deblur(..., sigma=σ)")
         return "sure" if problem.boundary == "circular" else "psure"
-    if isinstance(problem, Inpaint):
+    if isinstance(problem, (Inpaint, CompressiveSensing)):
         return "holdout"
     if isinstance(problem, IdentityProblem):
         return "j-invariance"

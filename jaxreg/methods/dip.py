@@ -31,9 +31,9 @@ iterations.  ``output`` is that selection (the exponential average one mean filt
 iterations, after the variance valley); ``iterate`` is the current image, so ``solve(..., reference=clean)``
 records both ``psnr`` (of the selection) and ``psnr_iterate`` (the trajectory: its maximum is the *oracle*
 best, a figure for reports only).  ``stopping="none"`` runs ``num_iters`` iterations and outputs the last image.
-``stopping="sure"`` (with ``Denoise(..., sigma=σ)``), ``"holdout"`` (inpainting) or ``"j-invariance"`` keeps the
-average with the lowest no-reference error estimate instead (:mod:`jaxreg.selection`; measured less reliable
-than ES-WMV for DIP, docs/selection.md).
+``stopping="sure"`` (with ``Denoise(..., sigma=σ)``), ``"holdout"`` (inpainting, compressive sensing) or
+``"j-invariance"`` keeps the average with the lowest no-reference error estimate instead (:mod:`jaxreg.selection`;
+measured less reliable than ES-WMV for DIP, docs/selection.md).
 
 Network: ``net`` (a Flax module mapping ``(1, H, W, input_depth)`` to ``(1, H, W, C)``) or, by default, the
 official ``skip`` network (:class:`jaxreg.nets.Skip`: 5 scales of 128, skip 4, bilinear, sigmoid) with

@@ -134,10 +134,16 @@ class SubsampledHadamard(LinearOperator):
         full = jnp.zeros((h * w, c), y.dtype).at[self.rows].set(y)
         return fwht(full).reshape(self.in_shape)
 
-    def sampled_fraction(self):
-        """``SᵀS`` in the Hadamard domain: 1 on measured rows, 0 elsewhere, shape ``(N, 1)``."""
+    def sampled_fraction(self, weights=None):
+        """``SᵀS`` in the Hadamard domain: 1 on measured rows, 0 elsewhere, shape ``(N, 1)``.
+
+        With ``weights`` (``(M, 1)`` or ``(M, C)``, one per measurement): ``SᵀWS``, the weights scattered to
+        their rows, ``(N, 1)`` or ``(N, C)`` (the rows are distinct, so it stays diagonal).
+        """
         h, w, _ = self.in_shape
-        return jnp.zeros((h * w, 1)).at[self.rows].set(1.0)
+        if weights is None:
+            return jnp.zeros((h * w, 1)).at[self.rows].set(1.0)
+        return jnp.zeros((h * w, weights.shape[-1]), weights.dtype).at[self.rows].set(weights)
 
 
 @pytree_dataclass(init=False)

@@ -57,6 +57,10 @@ class Problem(Pytree):
         """A starting image: ``Aᵀy`` (the observation itself for ``A = I``)."""
         return self.adjoint(self.y)
 
+    def normal(self, x):
+        """``AᵀA x``."""
+        return self.op.normal(x)
+
     # -- normal equations (1) ---------------------------------------------------------------------
     def normal_solve_is_exact(self, diff_weights=None, circular: bool = True) -> bool:
         """Whether :meth:`solve_normal` is exact (static: depends on structure, not values)."""
@@ -64,7 +68,7 @@ class Problem(Pytree):
 
     def normal_matvec(self, x, mu=0.0, rho=1.0, diff_weights=None, circular: bool = True):
         """``(μ I + ρ AᵀA + Σ wᵢ DᵢᵀDᵢ) x``."""
-        out = mu * x + rho * self.op.normal(x)
+        out = mu * x + rho * self.normal(x)
         for axis, w in (diff_weights or {}).items():
             out = out + w * difference_adjoint(difference(x, axis, circular), axis, circular)
         return out

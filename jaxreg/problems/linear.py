@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import jax.numpy as jnp
 
-from .._checks import as_float_array, check_nonnegative
+from .._checks import as_float_array, check_finite, check_nonnegative, is_concrete
 from .._pytree import pytree_dataclass, set_fields, static
 from ..operators import (CircularConvolution, Decimation, LinearOperator, Mask, SameConvolution, SubsampledHadamard,
                          difference_symbol, fwht, polyphase_solve, solve_diagonal_fft)
@@ -86,24 +87,92 @@ class Deblur(Problem):
         return solve_diagonal_fft(b, symbol)
 
 
+def check_measurement_mask(mask, out_shape, name: str = "measurement mask"):
+    """Validate a 0/1 mask of the measurements ``(M, C)``; return it as float ``(M, 1)`` or ``(M, C)``.
+
+    Accepted shapes: ``(M,)`` or ``(M, 1)`` (one mask shared by the channels: whole measurements) and
+    ``(M, C)``; for an operator with another output shape ``(M, …)``: ``(M,)``, ``(M, 1, …, 1)`` or the output
+    shape.  Values (when concrete): finite, only 0 and 1 (or bool), at least one 1.
+    """
+    m = mask if hasattr(mask, "dtype") else np.asarray(mask)
+    shape, out_shape = tuple(m.shape), tuple(out_shape)
+    if len(out_shape) < 1:
+        raise ValueError(f"a {name} needs an operator with at least one output axis, got {out_shape}")
+    rows = out_shape[:1] + (1,) * (len(out_shape) - 1)
+    if shape == out_shape[:1]:
+        m = m.reshape(rows)
+    elif shape not in (rows, out_shape):
+        expected = ", ".join(str(s) for s in dict.fromkeys([out_shape[:1], rows, out_shape]))
+        raise ValueError(f"{name} shape {shape} does not match the measurements {out_shape} "
+                         f"(expected {expected})")
+    if not (m.dtype == bool or jnp.issubdtype(m.dtype, jnp.integer) or jnp.issubdtype(m.dtype, jnp.floating)):
+        raise ValueError(f"{name} must be a boolean or real array of 0 and 1, got dtype {m.dtype}")
+    if is_concrete(m):
+        a = np.asarray(m)
+        if a.dtype != bool:
+            check_finite(a, name)
+            if not np.all((a == 0) | (a == 1)):
+                bad = a[(a != 0) & (a != 1)]
+                raise ValueError(f"{name} must contain only 0 and 1, found {bad.size} other values "
+                                 f"(e.g. {float(bad.flat[0])!r})")
+        if not np.any(a):
+            raise ValueError(f"{name} keeps no measurement (all zeros)")
+    return jnp.asarray(m, dtype=float)  # float32, or float64 under jax_enable_x64
+
+
 @pytree_dataclass(init=False)
 class CompressiveSensing(Problem):
-    """Compressive sensing, ``y = A x`` with ``M < N`` measurements (single-pixel camera).
+    """Compressive sensing, ``y = m ⊙ (A x)`` with ``M < N`` measurements (single-pixel camera).
 
     ``operator`` maps the ``(H, W, C)`` image to measurements ``(M, C)`` (see
     :mod:`jaxreg.operators.compressive`); ``y`` must have its output shape.
-    (1) is solved exactly in the Hadamard domain for :class:`SubsampledHadamard`
-    without difference terms, by conjugate gradients otherwise.
+    ``mask`` (optional) is 1 on the measurements to use and 0 on those to ignore,
+    ``(M,)`` / ``(M, 1)`` (whole measurements, shared by the channels) or ``(M, C)``;
+    the default keeps every measurement (a leaf of ones, ``(M, 1)``).  Every use of
+    ``A`` goes through it: ``forward`` is ``m ⊙ A x``, ``adjoint`` is ``Aᵀ(m ⊙ r)``, the
+    data term is ``½‖m ⊙ (A x − y)‖²`` (entries of ``y`` where ``m = 0`` are ignored).
+    Hold-out validation (:class:`jaxreg.selection.Holdout`) hides measurements this way
+    without changing any shape.  (1) is solved exactly in the Hadamard domain for
+    :class:`SubsampledHadamard` without difference terms (``AᵀMA = H SᵀMS H`` with
+    ``SᵀMS`` the mask scattered to the measured rows, diagonal), by conjugate
+    gradients otherwise.
     """
 
-    def __init__(self, y, operator: LinearOperator):
+    mask: jnp.ndarray = None
+
+    def __init__(self, y, operator: LinearOperator, mask=None):
         if not isinstance(operator, LinearOperator):
             raise ValueError(f"operator must be a jaxreg LinearOperator, got {type(operator).__name__}")
         out_shape = operator.out_shape
         y = as_float_array(y, "measurements y", ranks=(len(out_shape),))
         if tuple(y.shape) != out_shape:
             raise ValueError(f"measurements y have shape {tuple(y.shape)}, the operator produces {out_shape}")
-        set_fields(self, y=y, op=operator)
+        if mask is None:  # every measurement, one weight per row: (M, 1)
+            mask = jnp.ones(out_shape[:1] + (1,) * (len(out_shape) - 1), dtype=float)
+        else:
+            mask = check_measurement_mask(mask, out_shape)
+        set_fields(self, y=y, op=operator, mask=mask)
+
+    def _weights(self, r):
+        return self.mask.astype(r.dtype)
+
+    def forward(self, x):
+        """``m ⊙ A x``."""
+        ax = self.op.apply(x)
+        return self._weights(ax) * ax
+
+    def adjoint(self, r):
+        """``Aᵀ(m ⊙ r)``."""
+        return self.op.adjoint(self._weights(r) * r)
+
+    def residual(self, x):
+        """``m ⊙ (A x − y)``."""
+        ax = self.op.apply(x)
+        return self._weights(ax) * (ax - self.y)
+
+    def normal(self, x):
+        """``Aᵀ m A x`` (``m² = m``)."""
+        return self.adjoint(self.forward(x))
 
     def normal_solve_is_exact(self, diff_weights=None, circular=True):
         return isinstance(self.op, SubsampledHadamard) and not diff_weights
@@ -113,7 +182,7 @@ class CompressiveSensing(Problem):
             return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
         h, w, c = self.image_shape
         coeffs = fwht(b.reshape(h * w, c))
-        return fwht(_safe_divide(coeffs, mu + rho * self.op.sampled_fraction())).reshape(b.shape)
+        return fwht(_safe_divide(coeffs, mu + rho * self.op.sampled_fraction(self.mask))).reshape(b.shape)
 
 
 @pytree_dataclass(init=False)
