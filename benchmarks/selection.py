@@ -15,6 +15,7 @@ Cases (``python benchmarks/selection.py CASE``):
   oracle iterate.
 * ``inpaint-net`` — DIP's stopping time for inpainting (30 % and 50 % observed) by hold-out, against ES-WMV and
   the oracle iterate, on the stopping crops.
+* ``cost`` — the run time of every sweep above with one criterion over without, measured interleaved.
 * ``stopping`` — DIP and DIP-TV on the 64×64 crops of ``dip_stopping.py`` (σ = 0.1): one run per crop with ES-WMV
   and SURE recorded together, 2000 iterations; the stopping points of ES-WMV (window 100, patience 1000) and of
   SURE (patience ``--patience``) are then read from the recorded curves exactly as the rules run them.
@@ -511,7 +512,63 @@ def case_denoise_net(args, data_dir, env):
     return {"rows": rows}, "\n".join(lines)
 
 
-CASES = {"denoise": case_denoise, "denoise-net": case_denoise_net, "inpaint-net": case_inpaint_net, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
+def case_cost(args, data_dir, env):
+    """Run time of each sweep with one criterion over without, every configuration measured in turn
+    (interleaved, so that a change of machine load hits all alike); the first round (compilation) is dropped and
+    the median of the others is kept."""
+    name = args.images.split(",")[0]
+    clean = load(name, data_dir, args.size)
+    sigma = 0.1
+    y = (clean + sigma * np.asarray(jax.random.normal(jax.random.key(1000), clean.shape))).astype(np.float32)
+    k = gaussian_kernel()
+    blurred = np.asarray(jaxreg.operators.CircularConvolution(k, clean.shape).apply(clean))
+    yb = (blurred + 0.01 * np.asarray(jax.random.normal(jax.random.key(2000), clean.shape))).astype(np.float32)
+    mask = np.asarray(jax.random.uniform(jax.random.key(3000), clean.shape[:2]) < 0.3, np.float32)
+    den, deb = problems.Denoise(y, sigma=sigma), problems.Deblur(yb, k, sigma=0.01)
+    inp = problems.Inpaint(clean * mask[..., None], mask)
+    configs = []  # (method, case, problem, method config, grid, iterations, criteria)
+    for m in ("tv", "wiener", "l0-smoothing", "region-fusion"):
+        gname, grid, iters, names = DENOISE[m]
+        configs.append((m, "denoise", den, methods.get(m), {gname: grid}, iters, names))
+    for m in ("wiener", "tv"):
+        gname, grid, iters = DEBLUR[m]
+        configs.append((m, "deblur", deb, methods.get(m), {gname: grid}, min(iters, 100), ("gsure", "psure")))
+    configs.append(("tv", "inpaint 30 %", inp, methods.get("tv", adaptive=True), {"lam": np.geomspace(1e-4, 0.1, 12)},
+                    300, (selection.Holdout(folds=1),)))
+    runs = []
+    for m, case, p, cfg, grid, iters, names in configs:
+        for crit in [()] + [(c,) for c in names]:
+            runs.append({"method": m, "case": case, "criterion": (crit[0] if isinstance(crit[0], str) else crit[0].name)
+                         if crit else "plain", "iters": iters, "times": [], "compile_s": None,
+                         "go": (lambda p=p, cfg=cfg, grid=grid, iters=iters, crit=crit: jaxreg.sweep(
+                             p, cfg, grid, key=jax.random.key(0), num_iters=iters, criteria=crit, progress=False))})
+    for rnd in range(args.repeats + 1):
+        for r in runs:
+            t = r["go"]().timings
+            if rnd == 0:
+                r["compile_s"] = t["compile_s"]
+            else:
+                r["times"].append(t["run_s"])
+        print("round", rnd, flush=True)
+    rows = []
+    for r in runs:
+        plain = next(q for q in runs if q["method"] == r["method"] and q["case"] == r["case"] and q["criterion"] == "plain")
+        r["run_s"] = float(np.median(r["times"]))
+        r["ratio"] = r["run_s"] / float(np.median(plain["times"]))
+        del r["go"]
+        if r["criterion"] != "plain":
+            rows.append([r["method"], r["case"], r["criterion"], r["iters"], C.fmt_s(np.median(plain["times"])),
+                         C.fmt_s(r["run_s"]), f"{r['ratio']:.2f}×"])
+    lines = [f"# Cost of a no-reference criterion: sweep run time with it over without ({args.size}×{args.size})", "",
+             f"Recorded {C.env_line(env)}. Image {name}; denoising σ = 0.1, deblurring by a 9×9 Gaussian with σ = "
+             "0.01, inpainting with 30 % of the pixels observed; the grids of the quality tables. Every "
+             f"configuration is run in turn, {args.repeats + 1} rounds; the first (compilation) is dropped, the "
+             "cell is the median of the others (compile time apart).", "",
+             C.table(["method", "case", "criterion", "iterations", "sweep run", "with criterion", "ratio"], rows), ""]
+    return {"rows": runs}, "\n".join(lines)
+
+
+CASES = {"cost": case_cost, "denoise": case_denoise, "denoise-net": case_denoise_net, "inpaint-net": case_inpaint_net, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
 
 
 def main(argv=None):
@@ -530,6 +587,7 @@ def main(argv=None):
     ap.add_argument("--iters", type=int, default=None,
                     help="stopping: iterations (default 2000); denoise-net: iterations (default per method)")
     ap.add_argument("--patience", type=int, default=300, help="stopping: SURE patience")
+    ap.add_argument("--repeats", type=int, default=5, help="cost: measured rounds after the compiling one")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", help="output folder (default benchmarks/results)")
     args = ap.parse_args(argv)
