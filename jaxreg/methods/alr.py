@@ -95,6 +95,8 @@ class ALR(Method):
     problems = (IdentityProblem, Deblur, Inpaint)
     positive = ("lr", "lr_end", "steps")
     default_iters = 50  # the paper's run (``jaxreg restore`` uses it when --iters is not given)
+    # SURE's finite-difference step ε / σ (jaxreg.selection): Adam against a ReLU critic is piecewise smooth in y
+    sure_eps_scale = 0.1
 
     lam: float | None = None
     lr: float = 0.1

@@ -50,6 +50,7 @@ class NetworkMethod(Method):
     trains: str = static(default="weights", metadata={"help": "weights (DIP) or seed-bn (DRP: z and BatchNorm)"})
 
     default_net: ClassVar[str] = "Skip"  # the jaxreg.nets class used when ``net`` is None
+    sure_eps_scale: ClassVar[float] = 0.3  # SURE's step ε / σ: jaxreg.selection.NETWORK_EPS_SCALE
     image_ranks: ClassVar[tuple] = (3,)  # (H, W, C); NGR also takes video (T, H, W, C)
 
     def validate(self, problem):
