@@ -463,6 +463,8 @@ def case_denoise_net(args, data_dir, env):
             y = (clean + sigma * noise).astype(np.float32)
             for method_name in args.methods.split(","):
                 gname, grid, iters, patience = NET_DENOISE[method_name]
+                if args.net_grid:
+                    grid = np.asarray([float(v) for v in args.net_grid.split(",")])
                 iters = args.iters if args.iters else iters
                 m = methods.get(method_name, stopping="sure", patience=patience)
                 r = jaxreg.sweep(problems.Denoise(y, sigma=sigma), m, {gname: grid}, key=jax.random.key(0),
@@ -471,7 +473,8 @@ def case_denoise_net(args, data_dir, env):
                 traj = np.asarray(r.history["psnr_iterate"])
                 sure = np.asarray(r.scores("sure"))
                 pick = int(np.nanargmin(sure))
-                sel = np.asarray(r.history["selected_iteration"])[:, -1]
+                # a grid point that stopped early has NaN after its stop: its last finite record
+                sel = np.asarray([v[np.isfinite(v)][-1] for v in np.asarray(r.history["selected_iteration"], float)])
                 row = {"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
                        "kept_psnr": kept, "sure": sure.tolist(), "pick": pick, "kept_iteration": [int(v) for v in sel],
                        "oracle_lambda": float(max(kept)), "oracle_lambda_index": int(np.argmax(kept)),
@@ -491,7 +494,7 @@ def case_denoise_net(args, data_dir, env):
              "patience); the chosen grid point is the one whose kept image has the lowest SURE. *λ gap*: the best "
              "kept image over the grid minus the chosen one (the cost of choosing the weight). *Full gap*: the best "
              "iterate of any grid point (the oracle of weight and time, which needs the clean image) minus the "
-             "chosen one. Grids: " + "; ".join(f"{m} {g[0]} {', '.join(f'{v:g}' for v in g[1])} (up to "
+             "chosen one. Grids: " + "; ".join(f"{m} {g[0]} {args.net_grid or ', '.join(f'{v:g}' for v in g[1])} (up to "
                                                  f"{args.iters or g[2]} iterations, patience {g[3]})"
                                                  for m, g in NET_DENOISE.items() if m in args.methods.split(",")) + ".",
              ""]
@@ -587,6 +590,7 @@ def main(argv=None):
     ap.add_argument("--iters", type=int, default=None,
                     help="stopping: iterations (default 2000); denoise-net: iterations (default per method)")
     ap.add_argument("--patience", type=int, default=300, help="stopping: SURE patience")
+    ap.add_argument("--net-grid", help="denoise-net: the grid of the TV weight (comma-separated; default per method)")
     ap.add_argument("--repeats", type=int, default=5, help="cost: measured rounds after the compiling one")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", help="output folder (default benchmarks/results)")
