@@ -186,7 +186,7 @@ def case_denoise(args, data_dir, env):
                 res = picks(r, clean, names)
                 rows.append({"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
                              "result": res, "timings": timings})
-                if (method_name, "denoise") not in costs:
+                if (method_name, "denoise") not in costs and not args.skip_cost:
                     costs[(method_name, "denoise")] = cost(p, methods.get(method_name), {gname: grid}, iters=iters,
                                                           criteria=names)
                 print(name, sigma, method_name, "oracle", f"{max(res['psnr']):.2f}",
@@ -205,9 +205,10 @@ def case_denoise(args, data_dir, env):
         res = r["result"]
         per.append([r["image"], r["sigma"], r["method"], f"{max(res['psnr']):.2f}"]
                    + [f"{res[n]['gap_db']:.2f}" if n in res else "—" for n in names])
-    lines += [C.table(["image", "σ", "method", "oracle PSNR"] + [f"{n} gap" for n in names], per), "",
-              f"Cost: median of 3 compiled runs of the sweep on {rows[0]['image']} (σ = {rows[0]['sigma']}), alone "
-              "and with each criterion alone:", "", cost_table(costs), ""]
+    lines += [C.table(["image", "σ", "method", "oracle PSNR"] + [f"{n} gap" for n in names], per), ""]
+    if costs:
+        lines += [f"Cost: median of 3 compiled runs of the sweep on {rows[0]['image']} (σ = {rows[0]['sigma']}), "
+                  "alone and with each criterion alone:", "", cost_table(costs), ""]
     first = rows[0]
     plot = plot_curves(out_dir(args) / f"selection_denoise{args.tag}.png",
                        f"{first['method']} on {first['image']}, σ = {first['sigma']}: estimated vs true MSE over λ",
@@ -591,6 +592,7 @@ def main(argv=None):
                     help="stopping: iterations (default 2000); denoise-net: iterations (default per method)")
     ap.add_argument("--patience", type=int, default=300, help="stopping: SURE patience")
     ap.add_argument("--net-grid", help="denoise-net: the grid of the TV weight (comma-separated; default per method)")
+    ap.add_argument("--skip-cost", action="store_true", help="denoise: no cost measurement (see the cost case)")
     ap.add_argument("--repeats", type=int, default=5, help="cost: measured rounds after the compiling one")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", help="output folder (default benchmarks/results)")
