@@ -290,6 +290,8 @@ def test_network_methods_use_a_larger_sure_step():
     assert selection.make_plan(p, methods.get("dip-tv"), ("sure",)).criteria[0].eps_scale == 0.3
     assert selection.make_plan(p, methods.get("tv"), ("sure",)).criteria[0].eps_scale == 0.01
     assert selection.make_plan(p, methods.get("alr"), ("sure",)).criteria[0].eps_scale == 0.1
+    for hard in ("l0-smoothing", "region-fusion"):  # hard decisions: a step that averages over them
+        assert selection.make_plan(p, methods.get(hard), ("sure",)).criteria[0].eps_scale == 0.1
     assert methods.get("dip").sure_eps_scale == selection.NETWORK_EPS_SCALE
     given = selection.make_plan(p, methods.get("dip"), (selection.SURE(eps_scale=0.01),))
     assert given.criteria[0].eps_scale == 0.01

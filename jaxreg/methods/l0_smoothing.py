@@ -28,6 +28,8 @@ class L0Smoothing(Method):
     """ℓ0 gradient minimisation by half-quadratic splitting (β₀ = 2λ, κ = 2, β_max = 1e5)."""
 
     name = "l0-smoothing"
+    # SURE's finite-difference step ε / σ (jaxreg.selection): large enough to average over the hard decisions
+    sure_eps_scale = 0.1
     paper = "Xu, Lu, Xu & Jia, Image smoothing via L0 gradient minimization, ACM TOG 2011"
     positive = ("lam", "kappa", "beta_max")
 

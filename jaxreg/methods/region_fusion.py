@@ -24,6 +24,8 @@ class RegionFusion(Method):
     """ℓ0 gradient minimisation by region fusion; one iteration (``lam`` is a leaf: sweepable)."""
 
     name = "region-fusion"
+    # SURE's finite-difference step ε / σ (jaxreg.selection): large enough to average over the hard decisions
+    sure_eps_scale = 0.1
     paper = "Nguyen & Brown, Fast and effective L0 gradient minimization by region fusion, ICCV 2015"
     problems = (IdentityProblem,)
     nonnegative = ("lam",)
