@@ -15,6 +15,7 @@ Cases (``python benchmarks/selection.py CASE``):
   oracle iterate.
 * ``inpaint-net`` — DIP's stopping time for inpainting (30 % and 50 % observed) by hold-out, against ES-WMV and
   the oracle iterate, on the stopping crops.
+* ``summary`` — one table generated from every recorded ``selection_*.json`` (no run).
 * ``cost`` — the run time of every sweep above with one criterion over without, measured interleaved.
 * ``stopping`` — DIP and DIP-TV on the 64×64 crops of ``dip_stopping.py`` (σ = 0.1): one run per crop with ES-WMV
   and SURE recorded together, 2000 iterations; the stopping points of ES-WMV (window 100, patience 1000) and of
@@ -37,6 +38,7 @@ Writes ``benchmarks/results/selection_<case>.{json,md}`` (and ``.png`` plots of 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -572,7 +574,78 @@ def case_cost(args, data_dir, env):
     return {"rows": runs}, "\n".join(lines)
 
 
-CASES = {"cost": case_cost, "denoise": case_denoise, "denoise-net": case_denoise_net, "inpaint-net": case_inpaint_net, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
+def _load(out, name):
+    path = out / f"{name}.json"
+    if not path.exists():
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def case_summary(args, data_dir, env):
+    """One table from every recorded ``selection_*.json`` (no run): the criterion's gap to the oracle per method
+    and case, the stopping gaps, and the cost ratios of the ``cost`` case; each row names its result file."""
+    out = out_dir(args)
+    rows = []
+
+    def gaps(name, case, key_method="method", crit_names=None, label=None):
+        d = _load(out, name)
+        if d is None:
+            return
+        for method in sorted({r[key_method] for r in d["rows"]}):
+            sub = [r for r in d["rows"] if r[key_method] == method]
+            names = crit_names or sorted({n for r in sub for n in r["result"] if isinstance(r["result"][n], dict)})
+            for n in names:
+                g = [r["result"][n]["gap_db"] for r in sub if n in r["result"]]
+                if g:
+                    rows.append([case, method, label or n, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
+
+    gaps("selection_denoise", "denoising, σ 0.05/0.1/0.2")
+    gaps("selection_denoise_wiener", "denoising, σ 0.05/0.1/0.2")
+    gaps("selection_denoise_alr", "denoising, σ 0.05/0.1/0.2")
+    gaps("selection_deblur", "deblurring, 2 kernels, σ 0.01")
+    d = _load(out, "selection_inpaint")
+    if d is not None:
+        for label in sorted({r["criterion"] for r in d["rows"]}):
+            g = [r["result"][label]["gap_db"] for r in d["rows"] if r["criterion"] == label]
+            rows.append(["inpainting, 30 %/50 %", "tv", label, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}",
+                         "selection_inpaint"])
+    d = _load(out, "selection_denoise-net")
+    if d is not None:
+        for method in sorted({r["method"] for r in d["rows"]}):
+            sub = [r for r in d["rows"] if r["method"] == method]
+            for key, what in (("gap_lambda", "SURE: TV weight"), ("gap_full", "SURE: weight + stop, to the oracle iterate")):
+                g = [r[key] for r in sub]
+                rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}",
+                             "selection_denoise-net"])
+    for name, crit in (("selection_stopping", "sure"), ("selection_stopping_diptv", "sure"),
+                       ("selection_stopping_drp", "sure"), ("selection_stopping_ngr", "sure"),
+                       ("selection_inpaint-net", "holdout")):
+        d = _load(out, name)
+        if d is None:
+            continue
+        for method in sorted({r["method"] for r in d["rows"]}):
+            sub = [r for r in d["rows"] if r["method"] == method]
+            for key, what in ((crit, f"stopping by {crit}"), ("es_wmv", "stopping by ES-WMV")):
+                g = [r["oracle"] - r[key] for r in sub]
+                rows.append(["stopping (64² crops)" if crit == "sure" else "inpainting stop (64²)", method, what,
+                             len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
+    lines = ["# Choosing λ and the stopping time without the clean image: summary", "",
+             f"Generated {env['date'] if 'date' in env else ''} by `python benchmarks/selection.py summary` from the "
+             "recorded `selection_*.json` files (each row names its file, which records its command, commit, "
+             "machine and date). Gap: the oracle's PSNR (the best grid point, or the best iterate, which needs the "
+             "clean image) minus the PSNR of the criterion's choice.", "",
+             C.table(["case", "method", "criterion", "cases", "mean gap (dB)", "worst gap (dB)", "result file"], rows), ""]
+    d = _load(out, "selection_cost")
+    if d is not None:
+        cost = [[r["method"], r["case"], r["criterion"], C.fmt_s(r["run_s"]), f"{r['ratio']:.2f}×"]
+                for r in d["rows"] if r["criterion"] != "plain"]
+        lines += ["Cost (`selection_cost.json`: run time of the sweep with one criterion over without, interleaved "
+                  "rounds):", "", C.table(["method", "case", "criterion", "run with it", "ratio"], cost), ""]
+    return {"rows": rows}, "\n".join(lines)
+
+
+CASES = {"cost": case_cost, "summary": case_summary, "denoise": case_denoise, "denoise-net": case_denoise_net, "inpaint-net": case_inpaint_net, "deblur": case_deblur, "inpaint": case_inpaint, "stopping": case_stopping}
 
 
 def main(argv=None):
