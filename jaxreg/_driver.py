@@ -173,7 +173,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         selected = None
         values = {}
         if grouped:
-            values = plan.scores(base_problem, _group_apply(plan, m.output, state), data)
+            values = plan.scores(base_problem, _group_apply(plan, m.output, state), data, method=m)
             record.update(values)
         if plan is not None and plan.select is not None:
             sel, value, stop = plan.select_update(c["select"], accepted=accepted, iteration=iteration,

@@ -63,6 +63,15 @@ observation: the base run is always the one on all the data, so its image is the
   the grid pixels: ``Σ_grid (y − f_J)² / #grid``.  This is the MSE plus σ² (σ² is subtracted when the problem's
   σ is known); the minimiser is the same.
 
+**Linear filters: the exact trace.**  When the method is a linear shift-invariant filter — it has
+``linear_symbol(problem)``, the DFT symbol ``W`` with ``f(y) = F⁻¹(W ⊙ F y)`` per channel (``wiener``) — the SURE
+family needs no paired run and no probe: the Monte-Carlo term is replaced by its expectation, a sum over the
+frequencies (``exact=None``, the default, decides this; ``exact=False`` forces the paired run)::
+
+      bᵀ J b / ε-difference  →  tr(J) = C Σ_k Re W_k                     (SURE)
+                                tr(A J) = C Σ_k Re(K̂_k W_k)               (predicted SURE)
+                                tr((A⁺)ᵀ J) = C Σ_k Re(conj(G_k) W_k)      (projected GSURE)
+
 **ε.**  ``eps=None`` uses ``ε = eps_scale · σ``.  For classical methods ``eps_scale = 0.01`` (the finite
 difference then moves every entry by 1 % of the noise: far below the scale on which the methods are non-linear,
 far above float32's round-off, which is ~1e-7 of the image).  For methods that train a network (DIP and the
@@ -158,7 +167,7 @@ class Criterion:
     def companions(self, problem, key):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement companions")
 
-    def score(self, problem, base, outs, data):  # pragma: no cover - abstract
+    def score(self, problem, base, outs, data, method=None):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement score")
 
 
@@ -169,6 +178,7 @@ class _Perturbed(Criterion):
     eps: float | None = None
     eps_scale: float = 0.01
     probe: str = "rademacher"
+    exact: bool | None = None  # None: the exact trace when the method is a linear filter (make_plan decides)
 
     def check(self, problem):
         _check_probe(self.name, self.probe, self.eps, self.eps_scale)
@@ -179,10 +189,22 @@ class _Perturbed(Criterion):
 
     def companions(self, problem, key):
         y = problem.y
+        sigma = jnp.asarray(_sigma(problem, self.name), y.dtype)
+        if self.exact:  # a linear filter: the divergence is a trace in Fourier space, no paired run
+            return [], {"sigma": sigma}
         b = _draw_probe(key, y.shape, self.probe, y.dtype)
         eps = self.step_size(problem)
-        data = {"b": b, "eps": jnp.asarray(eps, y.dtype), "sigma": jnp.asarray(_sigma(problem, self.name), y.dtype)}
+        data = {"b": b, "eps": jnp.asarray(eps, y.dtype), "sigma": sigma}
         return [problem.replace(y=y + eps * b)], data
+
+    def exact_trace(self, problem, base, method, weight=None):
+        """``tr(L J)`` for a linear shift-invariant filter ``f(y) = F⁻¹(W ⊙ F y)`` per channel
+        (``W = method.linear_symbol(problem)``) and ``L = F⁻¹ diag(weight) F`` (identity when ``weight`` is None):
+        ``C · Σ_k Re(weight_k W_k)`` over the DFT frequencies — the expectation of the Monte-Carlo term
+        ``bᵀ L (f(y + εb) − f(y)) / ε``, with no paired run and no probe noise."""
+        w = method.linear_symbol(problem)
+        w = w if weight is None else weight * w
+        return base.shape[-1] * jnp.sum(jnp.real(jnp.broadcast_to(w, base.shape[:-3] + base.shape[-3:-1] + (1,))))
 
 
 def _pinv_symbols(problem, threshold):
@@ -234,18 +256,24 @@ class GSURE(_Perturbed):
         half = y.shape[-2] // 2 + 1
         data["keep"] = keep[..., :half, :]
         data["pinv_y"] = (g * jnp.fft.fft2(y, axes=SPATIAL_AXES))[..., :half, :]
-        data["pinv_b"] = _apply_symbol(g, data["b"])
+        if not self.exact:
+            data["weighted_b"] = _apply_symbol(g, data["b"])  # A⁺b
+        else:
+            data["pinv_adjoint"] = jnp.conj(g)  # the symbol of (A⁺)ᵀ: tr((A⁺)ᵀ J) = C Σ Re(conj(G) W)
         data["pinv_fro2"] = _sum(jnp.broadcast_to(jnp.abs(g) ** 2, y.shape))
         data["parseval"] = _rfft_weights(y.shape)
         return comps, data
 
-    def score(self, problem, base, outs, data):
+    def score(self, problem, base, outs, data, method=None):
         sigma2 = data["sigma"] ** 2
         n = base.size
         # ‖P f(y) − A⁺y‖² by Parseval on the half spectrum of the real image: one FFT of the output
         spectrum = data["keep"] * jnp.fft.rfft2(base, axes=SPATIAL_AXES) - data["pinv_y"]
         fit = _sum(data["parseval"] * jnp.square(jnp.abs(spectrum))) / (base.shape[-3] * base.shape[-2])
-        trace = _sum(data["pinv_b"] * (outs[0] - base)) / data["eps"]
+        if self.exact:
+            trace = self.exact_trace(problem, base, method, data["pinv_adjoint"])
+        else:
+            trace = _sum(data["weighted_b"] * (outs[0] - base)) / data["eps"]
         return (fit - sigma2 * data["pinv_fro2"] + 2.0 * sigma2 * trace) / n
 
 
@@ -261,10 +289,14 @@ class PredictedSURE(_Perturbed):
                              f"got {type(problem).__name__}")
         super().check(problem)
 
-    def score(self, problem, base, outs, data):
+    def score(self, problem, base, outs, data, method=None):
         y, sigma2 = problem.y, data["sigma"] ** 2
         m = y.size
-        div = _sum(data["b"] * problem.forward(outs[0] - base)) / data["eps"]
+        if self.exact:  # tr(A J): the blur's symbol times the filter's (1 for Denoise)
+            otf = kernel_otf(problem.kernel.astype(y.dtype), y.shape) if isinstance(problem, Deblur) else None
+            div = self.exact_trace(problem, base, method, otf)
+        else:
+            div = _sum(data["b"] * problem.forward(outs[0] - base)) / data["eps"]
         return _sum(jnp.square(y - problem.forward(base))) / m - sigma2 + 2.0 * sigma2 * div / m
 
 
@@ -345,7 +377,7 @@ class Holdout(Criterion):
             problems.append(problem.replace(mask=kept) if cs else problem.replace(op=problem.op.replace(mask=kept)))
         return problems, {"hidden": jnp.stack(hidden)}
 
-    def score(self, problem, base, outs, data):
+    def score(self, problem, base, outs, data, method=None):
         y = problem.y
         cs = isinstance(problem, CompressiveSensing)
         total = 0.0
@@ -419,7 +451,7 @@ class JInvariance(Criterion):
         data = {"mask": m, "sigma": jnp.asarray(0.0 if sigma is None else sigma, y.dtype)}
         return [problem.replace(y=masked)], data
 
-    def score(self, problem, base, outs, data):
+    def score(self, problem, base, outs, data, method=None):
         y = problem.y
         m = jnp.broadcast_to(data["mask"], y.shape)
         return _sum(m * jnp.square(y - outs[0])) / _sum(m) - data["sigma"] ** 2
@@ -481,7 +513,8 @@ class Plan:
 
     @property
     def sizes(self):
-        return tuple(int(c.folds) if isinstance(c, Holdout) else 1 for c in self.criteria)
+        return tuple(int(c.folds) if isinstance(c, Holdout) else 0 if getattr(c, "exact", False) else 1
+                     for c in self.criteria)
 
     def build(self, problem: Problem, key):
         """``(group, data)``: the base problem and its companions stacked on a leading axis, and each
@@ -494,11 +527,12 @@ class Plan:
             data[name] = d
         return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *members), data
 
-    def scores(self, problem, outputs, data) -> dict:
-        """``{name: estimate}`` from the stacked outputs (base first) — traced."""
+    def scores(self, problem, outputs, data, method=None) -> dict:
+        """``{name: estimate}`` from the stacked outputs (base first) — traced; ``method`` is the run's config
+        (a linear filter's symbol for the exact SURE family)."""
         out, start = {}, 1
         for name, c, size in zip(self.names, self.criteria, self.sizes):
-            out[name] = c.score(problem, outputs[0], outputs[start:start + size], data[name])
+            out[name] = c.score(problem, outputs[0], outputs[start:start + size], data[name], method=method)
             start += size
         return out
 
@@ -562,6 +596,14 @@ def make_plan(problem, method, criteria=(), patience=None):
     network = _has_network(method)
     built = [criterion(s, problems[0], network=network, eps_scale=getattr(method, "sure_eps_scale", None))
              for s in specs]
+    linear = callable(getattr(method, "linear_symbol", None))
+    for i, c in enumerate(built):
+        if isinstance(c, _Perturbed):
+            if c.exact and not linear:
+                raise ValueError(f"criterion {c.name!r}: exact=True needs a linear shift-invariant method (one with "
+                                 f"linear_symbol, e.g. 'wiener'); {method.name!r} is not one")
+            if c.exact is None:
+                built[i] = dataclasses.replace(c, exact=linear)
     for p in problems:
         for c in built:
             c.check(p)

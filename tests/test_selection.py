@@ -75,15 +75,19 @@ def test_sure_is_unbiased_over_50_noise_draws():
     assert abs(sure.mean() - mse.mean()) <= 0.05 * mse.mean()
 
 
-def test_projected_gsure_is_unbiased_for_wiener_deconvolution():
+@pytest.mark.parametrize("exact", [None, False], ids=["exact-trace", "monte-carlo"])
+def test_projected_gsure_is_unbiased_for_wiener_deconvolution(exact):
+    # exact=None: Wiener is a linear filter, so the trace is computed exactly; exact=False: the paired run
+    crit = "sure" if exact is None else selection.GSURE(exact=False)
     clean, sigma, balance = crop(size=32), 0.02, 0.01
     kernel = np.outer(*2 * [np.array([1, 4, 6, 4, 1], np.float32) / 16])
     blurred = np.asarray(jaxreg.operators.CircularConvolution(kernel, clean.shape).apply(clean))
     draws = [problems.Deblur(noisy(blurred, sigma, 200 + i), kernel, sigma=sigma) for i in range(50)]
     r = jaxreg.sweep(draws, methods.get("wiener"), {"balance": [balance]}, key=KEY, num_iters=1,
-                     criteria=("sure",))  # "sure" on a circular Deblur is projected GSURE
-    assert r.history["sure"].shape == (1, 50, 1)
-    gs = np.asarray(r.history["sure"][0, :, 0], np.float64)
+                     criteria=(crit,))  # "sure" on a circular Deblur is projected GSURE
+    name = "sure" if exact is None else "gsure"
+    assert r.history[name].shape == (1, 50, 1)
+    gs = np.asarray(r.history[name][0, :, 0], np.float64)
     otf = np.asarray(kernel_otf(jnp.asarray(kernel), clean.shape))
     keep = np.abs(otf) ** 2 > selection.GSURE().threshold * np.max(np.abs(otf) ** 2)
     err = np.asarray(r.images[0], np.float64) - clean[None]
@@ -92,6 +96,49 @@ def test_projected_gsure_is_unbiased_for_wiener_deconvolution():
     diff = gs - true
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     assert abs(diff.mean()) <= 3 * se, (diff.mean(), se)
+
+
+@pytest.mark.parametrize("kind", ["sure", "psure", "gsure"])
+def test_exact_trace_of_a_linear_filter_equals_the_dense_jacobian(kind):
+    # Wiener is F⁻¹(W ⊙ F y): the SURE family uses tr(L J) in closed form (no paired run, no probe); here J is
+    # built column by column on an 8×8×2 image and the criterion's value recomputed from it
+    rng = np.random.default_rng(0)
+    y = rng.random((8, 8, 2)).astype(np.float32)
+    kernel = np.outer(*2 * [np.array([1, 2, 1], np.float32) / 4])
+    # σ = 1: the trace term dominates the value, so an error in it shows
+    p = problems.Denoise(y, sigma=1.0) if kind == "sure" else problems.Deblur(y, kernel, sigma=1.0)
+    m = methods.get("wiener", balance=0.05)
+    plan = selection.make_plan(p, m, (kind,))
+    assert plan.criteria[0].exact and plan.sizes == (0,)  # no companion run
+    group, data = plan.build(p, selection.probe_key(KEY))
+    base = jnp.asarray(m.compute(p))
+    value = float(plan.scores(p, base[None], data, method=m)[kind])
+    f = lambda v: m.compute(p.replace(y=v))  # noqa: E731
+    jac = np.asarray(jax.jacfwd(f)(jnp.asarray(y)), np.float64).reshape(y.size, y.size)
+    n, s2 = y.size, 1.0
+    x = np.asarray(base, np.float64).ravel()
+    yy = y.astype(np.float64).ravel()
+    if kind == "sure":
+        expected = np.sum((yy - x) ** 2) / n - s2 + 2 * s2 * np.trace(jac) / n
+    else:
+        a = np.asarray(jax.jacfwd(p.forward)(jnp.asarray(y)), np.float64).reshape(n, n)
+        if kind == "psure":
+            expected = (np.sum((yy - a @ x) ** 2) - n * s2 + 2 * s2 * np.trace(a @ jac)) / n
+        else:
+            g, keep = selection._pinv_symbols(p, selection.GSURE().threshold)
+            apply = lambda sym, v: selection._apply_symbol(sym, v)  # noqa: E731
+            pinv = np.asarray(jax.jacfwd(lambda v: apply(g, v))(jnp.asarray(y)), np.float64).reshape(n, n)
+            proj = pinv @ a
+            expected = (np.sum((proj @ x - pinv @ yy) ** 2) - s2 * np.sum(pinv ** 2)
+                        + 2 * s2 * np.trace(pinv.T @ jac)) / n
+    np.testing.assert_allclose(value, expected, rtol=2e-4, atol=1e-6)
+
+
+def test_exact_trace_needs_a_linear_filter():
+    p = problems.Denoise(crop(size=16), sigma=0.1)
+    with pytest.raises(ValueError, match="exact=True needs a linear"):
+        selection.make_plan(p, methods.get("tv"), (selection.SURE(exact=True),))
+    assert not selection.make_plan(p, methods.get("tv"), ("sure",)).criteria[0].exact
 
 
 def test_sure_of_tv_is_stable_in_eps():

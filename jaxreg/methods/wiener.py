@@ -24,16 +24,22 @@ from .registry import register
 REGULARISERS = ("laplacian", "identity")
 
 
-def wiener_deconvolve(y, kernel, balance, reg: str = "laplacian"):
-    """Wiener deconvolution of ``(…, H, W, C)`` ``y`` blurred circularly by ``kernel`` (centred at ``(kh//2, kw//2)``)."""
+def wiener_symbol(kernel, shape, balance, reg: str = "laplacian", dtype=jnp.float32):
+    """The filter's DFT symbol ``W = conj(K̂) / (|K̂|² + balance · |R̂|²)``, shape ``(H, W, 1)``, for images of
+    ``shape`` (``(…, H, W, C)``): ``x̂ = F⁻¹[W Ŷ]`` per channel."""
     if reg not in REGULARISERS:
         raise ValueError(f"reg must be one of {REGULARISERS}, got {reg!r}")
-    otf = kernel_otf(jnp.asarray(kernel, y.dtype), y.shape)
+    otf = kernel_otf(jnp.asarray(kernel, dtype), shape)
     if reg == "laplacian":
-        r2 = difference_symbol(y.shape[-3:-1] + (1,), {0: 1.0, 1: 1.0}) ** 2
+        r2 = difference_symbol(tuple(shape[-3:-1]) + (1,), {0: 1.0, 1: 1.0}) ** 2
     else:
         r2 = 1.0
-    spectrum = jnp.fft.fft2(y, axes=SPATIAL_AXES) * jnp.conj(otf) / (jnp.abs(otf) ** 2 + balance * r2)
+    return jnp.conj(otf) / (jnp.abs(otf) ** 2 + balance * r2)
+
+
+def wiener_deconvolve(y, kernel, balance, reg: str = "laplacian"):
+    """Wiener deconvolution of ``(…, H, W, C)`` ``y`` blurred circularly by ``kernel`` (centred at ``(kh//2, kw//2)``)."""
+    spectrum = jnp.fft.fft2(y, axes=SPATIAL_AXES) * wiener_symbol(kernel, y.shape, balance, reg, y.dtype)
     return jnp.real(jnp.fft.ifft2(spectrum, axes=SPATIAL_AXES)).astype(y.dtype)
 
 
@@ -59,6 +65,13 @@ class Wiener(ClosedForm):
         if self.reg not in REGULARISERS:
             raise ValueError(f"wiener: reg must be one of {REGULARISERS}, got {self.reg!r}")
 
+    def _kernel(self, problem):
+        return problem.kernel if isinstance(problem, Deblur) else jnp.ones((1, 1), problem.y.dtype)
+
     def compute(self, problem):
-        kernel = problem.kernel if isinstance(problem, Deblur) else jnp.ones((1, 1), problem.y.dtype)
-        return wiener_deconvolve(problem.y, kernel, self.balance, self.reg)
+        return wiener_deconvolve(problem.y, self._kernel(problem), self.balance, self.reg)
+
+    def linear_symbol(self, problem):
+        """``W``: the output is ``F⁻¹(W ⊙ F y)`` per channel, a linear shift-invariant filter, so the SURE family
+        uses the exact trace of its Jacobian instead of a paired run (:mod:`jaxreg.selection`)."""
+        return wiener_symbol(self._kernel(problem), problem.y.shape, self.balance, self.reg, problem.y.dtype)
