@@ -122,6 +122,19 @@ def picks(r, clean, names):
     return out
 
 
+def grid_row(p, clean, method_name, grid, iters, names, case, costs, args, **labels):
+    """One sweep of ``method_name`` over ``grid`` with ``names`` recorded: its row (the labels, the PSNR of every
+    grid point, each criterion's pick and gap); the cost of the criteria on the first row of each method and case
+    (unless ``--skip-cost``)."""
+    r, timings = run_sweep(p, methods.get(method_name), grid, iters=iters, criteria=names)
+    res = picks(r, clean, names)
+    if (method_name, case) not in costs and not args.skip_cost:
+        costs[(method_name, case)] = cost(p, methods.get(method_name), grid, iters=iters, criteria=names)
+    print(*labels.values(), method_name, "oracle", f"{max(res['psnr']):.2f}",
+          " ".join(f"{n}: -{res[n]['gap_db']:.2f}" for n in names), flush=True)
+    return {**labels, "method": method_name, "grid": grid, "result": res, "timings": timings}
+
+
 def gap_table(rows, names):
     """Mean and worst gap (dB) per (method, criterion) over the rows."""
     out = []
@@ -183,16 +196,8 @@ def case_denoise(args, data_dir, env):
             y = (clean + sigma * noise).astype(np.float32)
             for method_name in args.methods.split(","):
                 gname, grid, iters, names = DENOISE[method_name]
-                p = problems.Denoise(y, sigma=sigma)
-                r, timings = run_sweep(p, methods.get(method_name), {gname: grid}, iters=iters, criteria=names)
-                res = picks(r, clean, names)
-                rows.append({"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
-                             "result": res, "timings": timings})
-                if (method_name, "denoise") not in costs and not args.skip_cost:
-                    costs[(method_name, "denoise")] = cost(p, methods.get(method_name), {gname: grid}, iters=iters,
-                                                          criteria=names)
-                print(name, sigma, method_name, "oracle", f"{max(res['psnr']):.2f}",
-                      " ".join(f"{n}: -{res[n]['gap_db']:.2f}" for n in names), flush=True)
+                rows.append(grid_row(problems.Denoise(y, sigma=sigma), clean, method_name, {gname: grid}, iters,
+                                     names, "denoise", costs, args, image=name, sigma=sigma))
     names = ("sure", "j-invariance")
     lines = [f"# Choosing λ without the clean image: denoising ({args.size}×{args.size} crops)", "",
              f"Recorded {C.env_line(env)}. Images: {args.images} (centre crops at full resolution); Gaussian noise "
@@ -249,15 +254,8 @@ def case_deblur(args, data_dir, env):
             p = problems.Deblur(y, k, sigma=args.deblur_sigma)
             for method_name in args.deblur_methods.split(","):
                 gname, grid, iters = DEBLUR[method_name]
-                r, timings = run_sweep(p, methods.get(method_name), {gname: grid}, iters=iters, criteria=names)
-                res = picks(r, clean, names)
-                rows.append({"image": name, "kernel": kname, "method": method_name, "grid": {gname: grid},
-                             "result": res, "timings": timings})
-                if (method_name, "deblur") not in costs and not args.skip_cost:
-                    costs[(method_name, "deblur")] = cost(p, methods.get(method_name), {gname: grid}, iters=iters,
-                                                         criteria=names)
-                print(name, kname, method_name, "oracle", f"{max(res['psnr']):.2f}",
-                      " ".join(f"{n}: -{res[n]['gap_db']:.2f}" for n in names), flush=True)
+                rows.append(grid_row(p, clean, method_name, {gname: grid}, iters, names, "deblur", costs, args,
+                                     image=name, kernel=kname))
     lines = [f"# Choosing λ without the clean image: deblurring ({args.size}×{args.size} crops)", "",
              f"Recorded {C.env_line(env)}. Images: {args.images}; circular blur by {', '.join(kernels)} "
              f"(gauss9: 9×9 Gaussian, std 1.6; alr1: the first 25×25 kernel of the ALR release), Gaussian noise "
