@@ -186,18 +186,24 @@ DENOISE = {  # method: (grid name, grid values, iterations, criteria)
 }
 
 
-def case_denoise(args, data_dir, env):
-    rows, costs = [], {}
-    sigmas = [float(s) for s in args.sigmas.split(",")]
+def noisy_cases(args, data_dir):
+    """``(image, σ, clean, noisy)`` for every image and σ of the arguments: Gaussian noise, not clipped (the model
+    SURE assumes), one key per σ."""
+    sigmas = [float(v) for v in args.sigmas.split(",")]
     for name in args.images.split(","):
         clean = load(name, data_dir, args.size)
         for sigma in sigmas:
             noise = np.asarray(jax.random.normal(jax.random.key(1000 + sigmas.index(sigma)), clean.shape))
-            y = (clean + sigma * noise).astype(np.float32)
-            for method_name in args.methods.split(","):
-                gname, grid, iters, names = DENOISE[method_name]
-                rows.append(grid_row(problems.Denoise(y, sigma=sigma), clean, method_name, {gname: grid}, iters,
-                                     names, "denoise", costs, args, image=name, sigma=sigma))
+            yield name, sigma, clean, (clean + sigma * noise).astype(np.float32)
+
+
+def case_denoise(args, data_dir, env):
+    rows, costs = [], {}
+    for name, sigma, clean, y in noisy_cases(args, data_dir):
+        for method_name in args.methods.split(","):
+            gname, grid, iters, names = DENOISE[method_name]
+            rows.append(grid_row(problems.Denoise(y, sigma=sigma), clean, method_name, {gname: grid}, iters,
+                                 names, "denoise", costs, args, image=name, sigma=sigma))
     names = ("sure", "j-invariance")
     lines = [f"# Choosing λ without the clean image: denoising ({args.size}×{args.size} crops)", "",
              f"Recorded {C.env_line(env)}. Images: {args.images} (centre crops at full resolution); Gaussian noise "
@@ -458,37 +464,32 @@ def case_denoise_net(args, data_dir, env):
     kept SURE is the choice.  Oracles: the best kept image over the grid (λ only) and the best iterate of any
     grid point (λ and time)."""
     rows = []
-    sigmas = [float(s) for s in args.sigmas.split(",")]
-    for name in args.images.split(","):
-        clean = load(name, data_dir, args.size)
-        for sigma in sigmas:
-            noise = np.asarray(jax.random.normal(jax.random.key(1000 + sigmas.index(sigma)), clean.shape))
-            y = (clean + sigma * noise).astype(np.float32)
-            for method_name in args.methods.split(","):
-                gname, grid, iters, patience = NET_DENOISE[method_name]
-                if args.net_grid:
-                    grid = np.asarray([float(v) for v in args.net_grid.split(",")])
-                iters = args.iters if args.iters else iters
-                m = methods.get(method_name, stopping="sure", patience=patience)
-                r = jaxreg.sweep(problems.Denoise(y, sigma=sigma), m, {gname: grid}, key=jax.random.key(0),
-                                 num_iters=iters, reference=clean, progress=False)
-                kept = [psnr(r.images[g], clean) for g in range(grid.size)]
-                traj = np.asarray(r.history["psnr_iterate"])
-                sure = np.asarray(r.scores("sure"))
-                pick = int(np.nanargmin(sure))
-                # a grid point that stopped early has NaN after its stop: its last finite record
-                sel = np.asarray([v[np.isfinite(v)][-1] for v in np.asarray(r.history["selected_iteration"], float)])
-                row = {"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
-                       "kept_psnr": kept, "sure": sure.tolist(), "pick": pick, "kept_iteration": [int(v) for v in sel],
-                       "oracle_lambda": float(max(kept)), "oracle_lambda_index": int(np.argmax(kept)),
-                       "oracle_full": float(np.nanmax(traj)),
-                       "oracle_full_at": [int(i) for i in np.unravel_index(np.nanargmax(traj), traj.shape)],
-                       "iters": iters, "timings": r.timings}
-                row["gap_lambda"] = row["oracle_lambda"] - kept[pick]
-                row["gap_full"] = row["oracle_full"] - kept[pick]
-                rows.append(row)
-                print(name, sigma, method_name, f"pick {grid[pick]:g} {kept[pick]:.2f} [{int(sel[pick])}]",
-                      f"oracle-λ {row['oracle_lambda']:.2f} oracle {row['oracle_full']:.2f}", flush=True)
+    for name, sigma, clean, y in noisy_cases(args, data_dir):
+        for method_name in args.methods.split(","):
+            gname, grid, iters, patience = NET_DENOISE[method_name]
+            if args.net_grid:
+                grid = np.asarray([float(v) for v in args.net_grid.split(",")])
+            iters = args.iters if args.iters else iters
+            m = methods.get(method_name, stopping="sure", patience=patience)
+            r = jaxreg.sweep(problems.Denoise(y, sigma=sigma), m, {gname: grid}, key=jax.random.key(0),
+                             num_iters=iters, reference=clean, progress=False)
+            kept = [psnr(r.images[g], clean) for g in range(grid.size)]
+            traj = np.asarray(r.history["psnr_iterate"])
+            sure = np.asarray(r.scores("sure"))
+            pick = int(np.nanargmin(sure))
+            # a grid point that stopped early has NaN after its stop: its last finite record
+            sel = np.asarray([v[np.isfinite(v)][-1] for v in np.asarray(r.history["selected_iteration"], float)])
+            row = {"image": name, "sigma": sigma, "method": method_name, "grid": {gname: grid},
+                   "kept_psnr": kept, "sure": sure.tolist(), "pick": pick, "kept_iteration": [int(v) for v in sel],
+                   "oracle_lambda": float(max(kept)), "oracle_lambda_index": int(np.argmax(kept)),
+                   "oracle_full": float(np.nanmax(traj)),
+                   "oracle_full_at": [int(i) for i in np.unravel_index(np.nanargmax(traj), traj.shape)],
+                   "iters": iters, "timings": r.timings}
+            row["gap_lambda"] = row["oracle_lambda"] - kept[pick]
+            row["gap_full"] = row["oracle_full"] - kept[pick]
+            rows.append(row)
+            print(name, sigma, method_name, f"pick {grid[pick]:g} {kept[pick]:.2f} [{int(sel[pick])}]",
+                  f"oracle-λ {row['oracle_lambda']:.2f} oracle {row['oracle_full']:.2f}", flush=True)
     lines = [f"# Choosing a deep prior's TV weight and its stopping time without the clean image "
              f"({args.size}×{args.size} crops)", "",
              f"Recorded {C.env_line(env)}. Images: {args.images} (centre crops at full resolution); Gaussian noise "
