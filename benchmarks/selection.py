@@ -345,10 +345,10 @@ def es_wmv_stop(variance, stop_iteration, patience):
     return int(stop_iteration[-1]), len(variance)
 
 
-def stop_run(p, method_name, crit, clean, args):
+def stop_run(p, method_name, crit, clean, args, **labels):
     """One run of ``method_name`` recording ES-WMV and ``crit`` together; the oracle iterate, the criterion's
     stop (keep the lowest, stop after ``args.patience``) and ES-WMV's (patience 1000) replayed on the curves;
-    the cost of the criterion (100 iterations with and without it)."""
+    the cost of the criterion (100 iterations with and without it).  The row starts with ``labels``."""
     m = methods.get(method_name, stopping="es-wmv", patience=10 ** 6)
     key = jax.random.key(0)
     r = jaxreg.solve(p, m, key=key, num_iters=args.iters, reference=clean, criteria=(crit,), progress=False)
@@ -360,12 +360,16 @@ def stop_run(p, method_name, crit, clean, args):
     plain = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100, progress=False)
     paired = jaxreg.solve(p, methods.get(method_name, stopping="none"), key=key, num_iters=100, criteria=(crit,),
                           progress=False)
-    return {"oracle": float(traj[oracle_i]), "oracle_iter": oracle_i + 1,
+    row = {**labels, "method": method_name, "oracle": float(traj[oracle_i]), "oracle_iter": oracle_i + 1,
             crit: float(traj[crit_i]), f"{crit}_iter": crit_i + 1, f"{crit}_run": crit_stop + 1,
             "es_wmv": float(traj[es_kept - 1]), "es_iter": es_kept, "es_run": es_run, "last": float(traj[-1]),
             "iters": int(r.num_iters), "timings": r.timings,
             "cost": {"plain_run_s": plain.timings["run_s"], f"{crit}_run_s": paired.timings["run_s"]},
             "curves": {"true_mse": (10 ** (-traj / 10)).tolist(), crit: np.asarray(h[crit]).tolist()}}
+    print(*labels.values(), method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
+          f"{crit} {row[crit]:.2f}@{row[crit + '_iter']}", f"es {row['es_wmv']:.2f}@{row['es_iter']}",
+          f"last {row['last']:.2f}", flush=True)
+    return row
 
 
 def case_stopping(args, data_dir, env):
@@ -376,13 +380,8 @@ def case_stopping(args, data_dir, env):
         noise = np.asarray(jax.random.normal(jax.random.key(100), clean.shape))
         y = np.clip(clean + sigma * noise, 0, 1).astype(np.float32)
         for method_name in args.stop_methods.split(","):
-            p = problems.Denoise(y, sigma=sigma)
-            row = {"crop": name, "method": method_name, "noisy": psnr(y, clean),
-                   **stop_run(p, method_name, "sure", clean, args)}
-            rows.append(row)
-            print(name, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
-                  f"sure {row['sure']:.2f}@{row['sure_iter']}", f"es {row['es_wmv']:.2f}@{row['es_iter']}",
-                  flush=True)
+            rows.append(stop_run(problems.Denoise(y, sigma=sigma), method_name, "sure", clean, args, crop=name,
+                                 noisy=psnr(y, clean)))
     lines = [f"# Stopping {', '.join(args.stop_methods.split(','))} without the clean image: SURE against ES-WMV "
              "(64×64 crops, σ = 0.1)", "",
              f"Recorded {C.env_line(env)}. Each method at its defaults (for DIP the official settings: skip net, lr "
@@ -430,12 +429,7 @@ def case_inpaint_net(args, data_dir, env):
             mask = np.asarray(jax.random.uniform(jax.random.key(3000), clean.shape[:2]) < rate, np.float32)
             p = problems.Inpaint(clean * mask[..., None], mask)
             for method_name in args.stop_methods.split(","):
-                row = {"crop": name, "rate": rate, "method": method_name,
-                       **stop_run(p, method_name, "holdout", clean, args)}
-                rows.append(row)
-                print(name, rate, method_name, f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
-                      f"holdout {row['holdout']:.2f}@{row['holdout_iter']}",
-                      f"es {row['es_wmv']:.2f}@{row['es_iter']}", f"last {row['last']:.2f}", flush=True)
+                rows.append(stop_run(p, method_name, "holdout", clean, args, crop=name, rate=rate))
     lines = [f"# Stopping {', '.join(args.stop_methods.split(','))} for inpainting without the clean image: "
              "hold-out against ES-WMV (64×64 crops)", "",
              f"Recorded {C.env_line(env)}. Pixels observed at random (30 % and 50 %, key 3000), no noise; each "
@@ -465,12 +459,8 @@ def case_clipart_net(args, data_dir, env):
         y = np.ascontiguousarray(y_full[top:top + 64, left:left + 64, :3])
         clean = np.ascontiguousarray(ref_full[top:top + 64, left:left + 64])
         for method_name in args.stop_methods.split(","):
-            row = {"clipart": f"clip{i}", "method": method_name, "input": psnr(y, clean),
-                   **stop_run(problems.JPEGArtifacts(y, quality=10), method_name, "j-invariance", clean, args)}
-            rows.append(row)
-            print(row["clipart"], method_name, f"input {row['input']:.2f}", f"oracle {row['oracle']:.2f}@{row['oracle_iter']}",
-                  f"j-inv {row['j-invariance']:.2f}@{row['j-invariance_iter']}",
-                  f"es {row['es_wmv']:.2f}@{row['es_iter']}", f"last {row['last']:.2f}", flush=True)
+            rows.append(stop_run(problems.JPEGArtifacts(y, quality=10), method_name, "j-invariance", clean, args,
+                                 clipart=f"clip{i}", input=psnr(y, clean)))
     lines = [f"# Stopping {', '.join(args.stop_methods.split(','))} on JPEG clip art without the clean image: "
              "J-invariance against ES-WMV (64×64 crops)", "",
              f"Recorded {C.env_line(env)}. The clip arts of the DIP-ℓ0 release at JPEG quality 10 (the reference is "
