@@ -637,17 +637,18 @@ def case_summary(args, data_dir, env):
             g = [r["result"][label]["gap_db"] for r in d["rows"] if r["criterion"] == label]
             rows.append(["inpainting, 30 %/50 %", "tv", label, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}",
                          "selection_inpaint"])
-    d = _load(out, "selection_denoise-net")
-    if d is not None:
+    for name in ("selection_denoise-net", "selection_denoise-net_diptv"):
+        d = _load(out, name)
+        if d is None:
+            continue
         for method in sorted({r["method"] for r in d["rows"]}):
             sub = [r for r in d["rows"] if r["method"] == method]
             for key, what in (("gap_lambda", "SURE: TV weight"), ("gap_full", "SURE: weight + stop, to the oracle iterate")):
                 g = [r[key] for r in sub]
-                rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}",
-                             "selection_denoise-net"])
+                rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
     for name, crit in (("selection_stopping", "sure"), ("selection_stopping_diptv", "sure"),
                        ("selection_stopping_drp", "sure"), ("selection_stopping_ngr", "sure"),
-                       ("selection_inpaint-net", "holdout")):
+                       ("selection_inpaint-net", "holdout"), ("selection_clipart-net", "j-invariance")):
         d = _load(out, name)
         if d is None:
             continue
@@ -655,7 +656,9 @@ def case_summary(args, data_dir, env):
             sub = [r for r in d["rows"] if r["method"] == method]
             for key, what in ((crit, f"stopping by {crit}"), ("es_wmv", "stopping by ES-WMV")):
                 g = [r["oracle"] - r[key] for r in sub]
-                rows.append(["stopping (64² crops)" if crit == "sure" else "inpainting stop (64²)", method, what,
+                case = {"sure": "stopping, σ 0.1 (64² crops)", "holdout": "inpainting stop (64²)",
+                        "j-invariance": "JPEG clip-art stop (64²)"}[crit]
+                rows.append([case, method, what,
                              len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
     lines = ["# Choosing λ and the stopping time without the clean image: summary", "",
              f"Generated {env['date'] if 'date' in env else ''} by `python benchmarks/selection.py summary` from the "
