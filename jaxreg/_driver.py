@@ -173,7 +173,9 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
         selected = None
         values = {}
         if grouped:
-            values = plan.scores(base_problem, _group_apply(plan, m.output, state), data, method=m)
+            # a stopped run's estimates are dropped like its other records: under lax.map they cost nothing
+            values = only_if(active, lambda st: plan.scores(base_problem, _group_apply(plan, m.output, st), data,
+                                                            method=m), state)
             record.update(values)
         if plan is not None and plan.select is not None:
             sel, value, stop = plan.select_update(c["select"], accepted=accepted, iteration=iteration,

@@ -496,7 +496,8 @@ class Plan:
     ``group_mode`` says how the base run and its companions advance: ``"vmap"`` (one batched step; classical
     methods) or ``"map"`` (``lax.map``, one after the other in the same compiled program; methods whose state
     holds network weights, where a batch of different weights becomes a grouped convolution that XLA:CPU runs
-    slowly).
+    slowly, and a method that asks for it with ``criteria_group_mode = "map"``, such as region fusion's
+    while-loops).
     """
 
     criteria: tuple
@@ -611,7 +612,7 @@ def make_plan(problem, method, criteria=(), patience=None):
         patience = int(getattr(method, "patience", 0) if patience is None else patience)
         if patience < 1:
             raise ValueError(f"{method.name}: patience must be >= 1, got {patience}")
-    mode = "map" if network else "vmap"
+    mode = getattr(method, "criteria_group_mode", None) or ("map" if network else "vmap")
     window = int(getattr(method, "window", 0)) if select == "es-wmv" else 0
     return Plan(tuple(built), tuple(names), select, int(patience or 0), mode, window)
 

@@ -26,6 +26,9 @@ class RegionFusion(Method):
     name = "region-fusion"
     # SURE's finite-difference step ε / σ (jaxreg.selection): large enough to average over the hard decisions
     sure_eps_scale = 0.1
+    # a criterion's companion run is stepped after the base run (lax.map), not beside it (vmap): two batched
+    # while-loops of fusion rounds run to the longer one with batched gathers (sweep with SURE: 2.84x → 2.11x)
+    criteria_group_mode = "map"
     paper = "Nguyen & Brown, Fast and effective L0 gradient minimization by region fusion, ICCV 2015"
     problems = (IdentityProblem,)
     nonnegative = ("lam",)
