@@ -460,19 +460,18 @@ class JInvariance(Criterion):
 _BY_NAME = {"sure": SURE, "gsure": GSURE, "psure": PredictedSURE, "holdout": Holdout, "j-invariance": JInvariance}
 
 
-def criterion(spec, problem=None, *, network: bool = False, eps_scale: float | None = None) -> Criterion:
+def criterion(spec, problem=None, *, eps_scale: float | None = None) -> Criterion:
     """A :class:`Criterion` from a name (``"sure"``, …) or an instance; ``"sure"`` on a circular
     :class:`Deblur` is projected GSURE.  A perturbation criterion named by string gets ``eps_scale`` when it is
-    given (a method's ``sure_eps_scale``), else ``NETWORK_EPS_SCALE`` (``ε = 0.3 σ``) when ``network=True`` (a
-    method that trains a network; module docstring), else the class default (``0.01``); an instance is returned
-    as given."""
+    given (the method's ``sure_eps_scale``: ``NETWORK_EPS_SCALE`` = 0.3 for methods that train a network; module
+    docstring), else the class default (``0.01``); an instance is returned as given."""
     if isinstance(spec, Criterion):
         return spec
     if not isinstance(spec, str) or spec not in _BY_NAME:
         raise ValueError(f"unknown criterion {spec!r}; criteria: {', '.join(CRITERIA)}")
     cls = GSURE if spec == "sure" and isinstance(problem, Deblur) else _BY_NAME[spec]
-    if issubclass(cls, _Perturbed) and (eps_scale is not None or network):
-        return cls(eps_scale=float(eps_scale if eps_scale is not None else NETWORK_EPS_SCALE))
+    if issubclass(cls, _Perturbed) and eps_scale is not None:
+        return cls(eps_scale=float(eps_scale))
     return cls()
 
 
@@ -594,9 +593,7 @@ def make_plan(problem, method, criteria=(), patience=None):
         names.append(select)
     if not specs and select is None:
         return None
-    network = _has_network(method)
-    built = [criterion(s, problems[0], network=network, eps_scale=getattr(method, "sure_eps_scale", None))
-             for s in specs]
+    built = [criterion(s, problems[0], eps_scale=getattr(method, "sure_eps_scale", None)) for s in specs]
     linear = callable(getattr(method, "linear_symbol", None))
     for i, c in enumerate(built):
         if isinstance(c, _Perturbed):
@@ -612,14 +609,9 @@ def make_plan(problem, method, criteria=(), patience=None):
         patience = int(getattr(method, "patience", 0) if patience is None else patience)
         if patience < 1:
             raise ValueError(f"{method.name}: patience must be >= 1, got {patience}")
-    mode = getattr(method, "criteria_group_mode", None) or ("map" if network else "vmap")
+    mode = getattr(method, "criteria_group_mode", "vmap")
     window = int(getattr(method, "window", 0)) if select == "es-wmv" else 0
     return Plan(tuple(built), tuple(names), select, int(patience or 0), mode, window)
-
-
-def _has_network(method) -> bool:
-    from .methods.deep_prior import NetworkMethod
-    return isinstance(method, NetworkMethod)
 
 
 __all__ = ["CRITERIA", "NETWORK_EPS_SCALE", "Criterion", "GSURE", "Holdout", "JInvariance", "Plan", "PredictedSURE", "SURE",

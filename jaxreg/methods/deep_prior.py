@@ -51,6 +51,9 @@ class NetworkMethod(Method):
 
     default_net: ClassVar[str] = "Skip"  # the jaxreg.nets class used when ``net`` is None
     sure_eps_scale: ClassVar[float] = 0.3  # SURE's step ε / σ: jaxreg.selection.NETWORK_EPS_SCALE
+    # a criterion's companion runs are stepped one after the other (lax.map): a batch of different network
+    # weights becomes a grouped convolution that XLA:CPU runs slowly
+    criteria_group_mode: ClassVar[str] = "map"
     image_ranks: ClassVar[tuple] = (3,)  # (H, W, C); NGR also takes video (T, H, W, C)
 
     def validate(self, problem):
