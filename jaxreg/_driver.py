@@ -43,8 +43,11 @@ class Status(enum.IntEnum):
 # traced pieces
 # ------------------------------------------------------------------------------------------------
 def _all_finite(tree):
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)
-              if jnp.issubdtype(jnp.asarray(x).dtype, jnp.inexact)]
+    """Whether every entry of every float leaf is finite: one summing pass per leaf (``Σ 0·x`` is NaN exactly
+    when some entry is NaN or ±Inf, and cannot overflow), which XLA:CPU vectorises where a reduction of
+    ``isfinite``'s booleans is not."""
+    leaves = [jnp.isfinite(jnp.sum(jnp.zeros((), x.dtype) * x)) for x in map(jnp.asarray, jax.tree_util.tree_leaves(tree))
+              if jnp.issubdtype(x.dtype, jnp.inexact)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
@@ -54,16 +57,8 @@ def _relative_change(new, old):
 
 
 def _only_if(pred, fn, *args):
-    """``fn(*args)`` where ``pred``, else NaN (0 for integers) of the same structure.  Records of a run that has
-    stopped are dropped (:func:`_assemble`); under ``lax.map`` this branch skips computing them (under ``vmap`` both
-    branches run, as before)."""
-    shapes = jax.eval_shape(fn, *args)
-
-    def blank(*_):
-        return jax.tree_util.tree_map(
-            lambda s: jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.inexact) else 0, s.dtype), shapes)
-
-    return jax.lax.cond(pred, fn, blank, *args)
+    """``fn(*args)`` where ``pred``, else the blank record of the same structure (NaN, 0 for integers)."""
+    return jax.lax.cond(pred, fn, lambda *_: _blank(jax.eval_shape(fn, *args)), *args)
 
 
 def _with(method, params):
@@ -71,14 +66,10 @@ def _with(method, params):
 
 
 def _group_apply(plan, fn, *trees):
-    """``fn`` over the leading (base + companions) axis: ``vmap`` or ``lax.map`` (``plan.group_mode``)."""
+    """``fn`` over the leading (companion) axis: ``vmap`` or ``lax.map`` (``plan.group_mode``)."""
     if plan.group_mode == "vmap":
         return jax.vmap(fn)(*trees)
     return jax.lax.map(lambda args: fn(*args), trees)
-
-
-def _base(tree):
-    return jax.tree_util.tree_map(lambda a: a[0], tree)
 
 
 def _pushed(m, state):
@@ -87,19 +78,34 @@ def _pushed(m, state):
     return m.output(state) if it is None else it
 
 
-def init_one(method, params, key, problem, *, plan=None):
-    """Initial carry of one run (with a plan that records criteria: the base run and its companions, all from
-    the same key, on a leading axis)."""
-    m = _with(method, params)
-    carry = {"iteration": jnp.asarray(0, jnp.int32), "status": jnp.asarray(RUNNING, jnp.int32)}
+def _parts(problem, plan):
+    """``(base problem, companion problems or None, criteria data or None)`` of the driver's problem argument
+    (with a plan that records criteria it is ``{"base", "companions", "data"}``, from :func:`grouped_problem`)."""
     if plan is None or not plan.grouped:
-        carry["state"] = m.init(key, problem)
-        base = carry["state"]
-    else:
-        carry["state"] = _group_apply(plan, lambda p: m.init(key, p), problem["group"])
-        base = _base(carry["state"])
+        return problem, None, None
+    return problem["base"], problem["companions"], problem["data"]
+
+
+def grouped_problem(plan, problem, key):
+    """The driver's problem argument for a plan that records criteria: the base problem as given, its
+    companions (``y + εb``, the folds …) stacked on a leading axis (None when no criterion needs one: the exact
+    SURE of a linear filter) and the criteria's data (eager; ``key`` draws the probes and splits)."""
+    group, data = plan.build(problem, key)
+    companions = None if not sum(plan.sizes) else jax.tree_util.tree_map(lambda a: a[1:], group)
+    return {"base": problem, "companions": companions, "data": data}
+
+
+def init_one(method, params, key, problem, *, plan=None):
+    """Initial carry of one run (with a plan that records criteria, the companion runs beside it, on a leading
+    axis, all from the same key)."""
+    m = _with(method, params)
+    base_problem, companions, _ = _parts(problem, plan)
+    carry = {"iteration": jnp.asarray(0, jnp.int32), "status": jnp.asarray(RUNNING, jnp.int32),
+             "state": m.init(key, base_problem)}
+    if companions is not None:
+        carry["companions"] = _group_apply(plan, lambda p: m.init(key, p), companions)
     if plan is not None and plan.select is not None:
-        carry["select"] = plan.select_init(m.output(base), _pushed(m, base))
+        carry["select"] = plan.select_init(m.output(carry["state"]), _pushed(m, carry["state"]))
     return carry
 
 
@@ -113,73 +119,68 @@ def _metric_values(image, reference, names, data_range):
 
 
 def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_range, *, length, metric_names,
-              plan=None, metrics_every=1, skip_stopped=False):
+              plan=None, metrics_every=1, until_stopped=False):
     """Run ``length`` iterations of one run from ``carry``; returns the new carry and per-iteration records.
 
-    With a :class:`jaxreg.selection.Plan` that records criteria, the state holds the base run and its companion
-    runs on a leading axis (stepped together) and the criteria are recorded every iteration; ``plan.select``
-    (a criterion or ES-WMV: the one stopping-and-selection component of every method) keeps a base output and
-    stops the run.
+    With a :class:`jaxreg.selection.Plan` that records criteria, the carry holds the companion runs beside the
+    run (``carry["companions"]``, on a leading axis, stepped with it) and the criteria are recorded every
+    iteration; ``plan.select`` (a criterion or ES-WMV: the one stopping-and-selection component of every method)
+    keeps an output and stops the run.
 
     ``metrics_every = k > 1`` computes the reference metrics (PSNR, SSIM) only after every k-th iteration of the
     chunk (NaN in between): under ``vmap`` a metric is computed for every grid point every iteration, which was
     most of the cost of a fast method's sweep.  ``length`` is a multiple of ``k``.
 
-    ``skip_stopped`` computes diagnostics and metrics only while the run is active (``lax.cond``): under
-    ``lax.map`` a stopped grid point then costs nothing more; under ``vmap`` (and in a single run, whose host loop
-    stops launching chunks) the branch would only add compile time.
+    ``until_stopped`` runs the chunk as a ``while_loop`` that ends when the run stops (:func:`_while_records`):
+    for a run that is not under ``vmap`` (one solve, or a grid point under ``lax.map``).  Otherwise a ``scan``
+    of ``length`` iterations, each a no-op (``lax.cond``) once the run has stopped.
     """
-    only_if = _only_if if skip_stopped else (lambda pred, fn, *args: fn(*args))
     m = _with(method, params)
-    grouped = plan is not None and plan.grouped
-    if not grouped:
-        base_problem, group, data = problem, None, None
-    else:
-        group, data = problem["group"], problem["data"]
-        base_problem = _base(group)
+    base_problem, companions, data = _parts(problem, plan)
+    with_companions = companions is not None
 
     def cast(new, old):
         return jax.tree_util.tree_map(lambda n, o: jnp.asarray(n, dtype=jnp.asarray(o).dtype), new, old)
 
-    def advance(state, iteration):
-        if not grouped:
-            new = cast(m.step(state, problem), state)
-            base_new, base_old = new, state
-            finite = _all_finite(m.output(new))
-        else:
-            new = _group_apply(plan, lambda s, p: cast(m.step(s, p), s), state, group)
-            base_new, base_old = _base(new), _base(state)
-            finite = _all_finite(_group_apply(plan, m.output, new))
+    def advance(states, iteration):
+        state, comps = states
+        new = cast(m.step(state, base_problem), state)
         # the output is checked (cheap); a NaN elsewhere in the state reaches it within a step
-        conv = jnp.asarray(m.converged(base_new, base_problem), bool)
+        finite = _all_finite(m.output(new))
+        if with_companions:
+            new_comps = _group_apply(plan, lambda s, p: cast(m.step(s, p), s), comps, companions)
+            finite = finite & _all_finite(_group_apply(plan, m.output, new_comps))
+        conv = jnp.asarray(m.converged(new, base_problem), bool)
         # the relative-change test starts at the second step: ADMM-type methods may leave x unchanged
         # in their first step (dual variables start at 0), which is not convergence
-        conv = conv | ((tol > 0) & (iteration > 0)
-                       & (_relative_change(m.output(base_new), m.output(base_old)) <= tol))
+        conv = conv | ((tol > 0) & (iteration > 0) & (_relative_change(m.output(new), m.output(state)) <= tol))
         status = jnp.where(finite, jnp.where(conv, Status.CONVERGED, RUNNING), Status.NONFINITE)
-        kept = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, state)
+        new_states = (new, new_comps) if with_companions else (new, comps)
+        kept = jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new_states, states)
         return kept, status.astype(jnp.int32)
 
     def step(c):
         """One iteration: the new carry, its records (no reference metrics), the shown and the current image."""
         active = (c["status"] == RUNNING) & (c["iteration"] < num_iters)
-        state, status = jax.lax.cond(active, advance, lambda s, i: (s, c["status"]), c["state"], c["iteration"])
+        states = (c["state"], c.get("companions"))
+        (state, comps), status = jax.lax.cond(active, advance, lambda s, i: (s, c["status"]), states,
+                                              c["iteration"])
         accepted = active & (status != Status.NONFINITE)  # a rejected (non-finite) step is not counted
         iteration = c["iteration"] + accepted.astype(jnp.int32)
         new_c = {"state": state, "iteration": iteration, "status": status}
-        base_state = _base(state) if grouped else state
-        record = dict(only_if(active, lambda st: m.diagnostics(st, base_problem), base_state))
-        current = m.output(base_state)
+        if with_companions:
+            new_c["companions"] = comps
+        record = dict(m.diagnostics(state, base_problem))
+        current = m.output(state)
         selected = None
         values = {}
-        if grouped:
-            # a stopped run's estimates are dropped like its other records: under lax.map they cost nothing
-            values = only_if(active, lambda st: plan.scores(base_problem, _group_apply(plan, m.output, st), data,
-                                                            method=m), state)
+        if plan is not None and plan.grouped:
+            outs = _group_apply(plan, m.output, comps) if with_companions else None
+            values = plan.scores_of(base_problem, current, outs, data, method=m)
             record.update(values)
         if plan is not None and plan.select is not None:
             sel, value, stop = plan.select_update(c["select"], accepted=accepted, iteration=iteration,
-                                                  output=current, iterate=_pushed(m, base_state), values=values,
+                                                  output=current, iterate=_pushed(m, state), values=values,
                                                   delay=m.stopping_delay())
             new_c["select"] = sel
             record[plan.select] = value
@@ -197,10 +198,14 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
             out.update({f"{k}_iterate": v for k, v in values.items()})
         return out
 
+    if until_stopped:
+        return _while_records(step, metrics if metric_names else None, carry, length, num_iters,
+                              max(1, int(metrics_every)))
+
     def body(c, _):
         new_c, record, current, selected, active = step(c)
         if metric_names:
-            record.update(only_if(active, metrics, current, selected))
+            record.update(metrics(current, selected))
         return new_c, record
 
     if not metric_names or metrics_every <= 1:
@@ -214,7 +219,7 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
             return new_c, record
         c, records = jax.lax.scan(plain, c, None, length=k - 1)
         new_c, record, current, selected, active = step(c)
-        last = only_if(active, metrics, current, selected)
+        last = metrics(current, selected)
         records = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b[None]]), records, record)
         nan = jax.tree_util.tree_map(lambda v: jnp.concatenate([jnp.full((k - 1,), jnp.nan, v.dtype), v[None]]),
                                      last)
@@ -223,6 +228,43 @@ def chunk_one(carry, method, params, problem, reference, num_iters, tol, data_ra
 
     carry, records = jax.lax.scan(block, carry, None, length=length // k)
     return carry, jax.tree_util.tree_map(lambda a: a.reshape((length,) + a.shape[2:]), records)
+
+
+def _blank(shapes):
+    return jax.tree_util.tree_map(
+        lambda s: jnp.full(s.shape, jnp.nan if jnp.issubdtype(s.dtype, jnp.inexact) else 0, s.dtype), shapes)
+
+
+def _while_records(step, metrics, carry, length, num_iters, metrics_every):
+    """The chunk as a ``lax.while_loop`` that ends as soon as the run stops: records go into buffers of
+    ``length`` rows filled beforehand with the blank record (NaN, 0 for integers), the record of an iteration
+    never performed.  Under ``lax.map`` (one grid point at a time) a point that stops early then costs nothing
+    for the rest of the chunk, where a ``scan`` of no-op iterations still copied its state every iteration.
+    Reference metrics are computed after every ``metrics_every``-th iteration of the chunk."""
+
+    def one(c, i):
+        new_c, record, current, selected, active = step(c)
+        if metrics is not None:
+            every = (i + 1) % metrics_every == 0 if metrics_every > 1 else True
+            record.update(_only_if(active & every, metrics, current, selected) if metrics_every > 1
+                          else metrics(current, selected))
+        return new_c, record
+
+    shapes = jax.eval_shape(one, carry, jnp.asarray(0, jnp.int32))[1]
+    buffers = jax.tree_util.tree_map(lambda s: jnp.broadcast_to(s, (length,) + s.shape), _blank(shapes))
+
+    def running(state):
+        i, c, _ = state
+        return (i < length) & (c["status"] == RUNNING) & (c["iteration"] < num_iters)
+
+    def body(state):
+        i, c, bufs = state
+        c, record = one(c, i)
+        bufs = jax.tree_util.tree_map(lambda b, r: jax.lax.dynamic_update_index_in_dim(b, r, i, 0), bufs, record)
+        return i + 1, c, bufs
+
+    _, carry, records = jax.lax.while_loop(running, body, (jnp.asarray(0, jnp.int32), carry, buffers))
+    return carry, records
 
 
 # vmap specs: for each batch level, the in_axes of (init_one args) and (chunk_one dynamic args)
@@ -281,8 +323,9 @@ def init_fn(levels: tuple, plan=None, strategy="vmap", batch_size=None, mesh=Non
 @functools.lru_cache(maxsize=None)
 def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None, strategy="vmap", batch_size=None,
              mesh=None, metrics_every=1):
+    # a while_loop that ends with the run, wherever the run is not under vmap (one solve; lax.map's points)
     fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan,
-                           metrics_every=metrics_every, skip_stopped=strategy == "map" and bool(levels))
+                           metrics_every=metrics_every, until_stopped=strategy == "map" or not levels)
     return _on_mesh(_batched(fn, levels, _CHUNK_AXES, strategy, batch_size), mesh, (0, 2), 8)
 
 
@@ -391,8 +434,8 @@ def run(problem, method, params, key, reference, *, levels, num_iters, tol, data
         batch_size=None, metrics_every=1):
     """Initialise and iterate (batched over ``levels``); returns a dict of host/device results.
 
-    With a ``plan`` that records criteria (:mod:`jaxreg.selection`), ``problem`` is ``{"group": …, "data": …}``
-    from ``plan.build``.  ``checkpoint = (directory, every)`` resumes from and writes run checkpoints
+    With a ``plan`` that records criteria (:mod:`jaxreg.selection`), ``problem`` is
+    ``{"base": …, "companions": …, "data": …}`` from :func:`grouped_problem`.  ``checkpoint = (directory, every)`` resumes from and writes run checkpoints
     (:mod:`jaxreg.checkpoint`).  ``strategy`` (``"vmap"`` or ``"map"``) and ``batch_size`` say how the batch
     levels run; with a ``mesh`` (one axis, every process's devices) the grid axis of ``params`` — padded by the
     caller to a multiple of the device count — is split over its devices and each device runs its own points.

@@ -295,9 +295,11 @@ class PredictedSURE(_Perturbed):
         if self.exact:  # tr(A J): the blur's symbol times the filter's (1 for Denoise)
             otf = kernel_otf(problem.kernel.astype(y.dtype), y.shape) if isinstance(problem, Deblur) else None
             div = self.exact_trace(problem, base, method, otf)
-        else:
-            div = _sum(data["b"] * problem.forward(outs[0] - base)) / data["eps"]
-        return _sum(jnp.square(y - problem.forward(base))) / m - sigma2 + 2.0 * sigma2 * div / m
+            return _sum(jnp.square(y - problem.forward(base))) / m - sigma2 + 2.0 * sigma2 * div / m
+        # one summing pass: ‖y − A f(y)‖² + (2σ²/ε)·bᵀA(f(y + εb) − f(y))
+        weight = 2.0 * sigma2 / data["eps"]
+        return _sum(jnp.square(y - problem.forward(base))
+                    + weight * data["b"] * problem.forward(outs[0] - base)) / m - sigma2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -530,9 +532,14 @@ class Plan:
     def scores(self, problem, outputs, data, method=None) -> dict:
         """``{name: estimate}`` from the stacked outputs (base first) — traced; ``method`` is the run's config
         (a linear filter's symbol for the exact SURE family)."""
-        out, start = {}, 1
+        return self.scores_of(problem, outputs[0], outputs[1:], data, method=method)
+
+    def scores_of(self, problem, base, companions, data, method=None) -> dict:
+        """:meth:`scores` from the base output and the companions' outputs stacked (None when there are none)."""
+        out, start = {}, 0
         for name, c, size in zip(self.names, self.criteria, self.sizes):
-            out[name] = c.score(problem, outputs[0], outputs[start:start + size], data[name], method=method)
+            outs = None if companions is None else companions[start:start + size]
+            out[name] = c.score(problem, base, outs, data[name], method=method)
             start += size
         return out
 

@@ -119,14 +119,12 @@ def solve(problem: Problem, method: Method, *, key, num_iters: int, reference=No
     plan = make_plan(problem, method, criteria)
     data = problem
     if plan is not None and plan.grouped:
-        group, plan_data = plan.build(problem, probe_key(key))
-        data = {"group": group, "data": plan_data}
+        data = _driver.grouped_problem(plan, problem, probe_key(key))
     out = _driver.run(data, method, {}, key, reference, levels=(), num_iters=num_iters, tol=tol,
                       data_range=data_range, chunk_size=chunk_size, progress=progress, label=method.name,
                       plan=plan, image_shape=problem.image_shape, checkpoint=ckpt)
     carry = out["carry"]
-    grouped = plan is not None and plan.grouped
-    state = jax.tree_util.tree_map(lambda a: a[0], carry["state"]) if grouped else carry["state"]
+    state = carry["state"]
     image = carry["select"]["output"] if plan is not None and plan.select else method.output(state)
     return Result(image=image, state=state, history=out["history"],
                   status=Status(int(out["status"])), num_iters=int(out["iterations"]), timings=out["timings"])

@@ -246,8 +246,6 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
                    devices=len(jax.devices()), processes=jax.process_count())
     trim = lambda a: a[:num_points]  # noqa: E731  (drop the padding added for sharding)
     state = jax.tree_util.tree_map(trim, out["carry"]["state"])
-    if plan is not None and plan.grouped:  # the base runs (the companions sit on the axis after the batch levels)
-        state = jax.tree_util.tree_map(lambda a: a[(slice(None),) * len(levels) + (0,)], state)
     if plan is not None and plan.select:
         images = trim(out["carry"]["select"]["output"])
     else:
@@ -262,8 +260,7 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
 
 
 def _grouped(plan, problem, key):
-    group, data = plan.build(problem, key)
-    return {"group": group, "data": data}
+    return _driver.grouped_problem(plan, problem, key)
 
 
 def _output_batched(method, params, state, depth):

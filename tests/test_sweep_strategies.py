@@ -27,18 +27,28 @@ def _eps_scale(images):
 
 
 @pytest.mark.parametrize("strategy, batch_size", [("vmap", None), ("map", None), ("map", 2), ("auto", None)])
-def test_every_strategy_equals_the_loop_of_solves(tv_case, strategy, batch_size):
+@pytest.mark.parametrize("criteria, chunk_size", [((), 100), (("sure", "j-invariance"), 16)])
+def test_every_strategy_equals_the_loop_of_solves(tv_case, strategy, batch_size, criteria, chunk_size):
+    # chunks of 16 iterations: runs stop inside a chunk and later chunks start with stopped points (under "map" a
+    # chunk is a while-loop that ends with its point; under "vmap" a scan of no-op iterations)
     p, x, m, grid = tv_case
-    s = jaxreg.sweep(p, m, grid, key=KEY, num_iters=80, reference=x, strategy=strategy, batch_size=batch_size)
+    s = jaxreg.sweep(p, m, grid, key=KEY, num_iters=80, reference=x, strategy=strategy, batch_size=batch_size,
+                     criteria=criteria, chunk_size=chunk_size)
     assert s.timings["strategy"] == ("map" if strategy == "auto" else strategy)  # auto on CPU: see the rule
     iters = []
     for i, lam in enumerate(grid["lam"]):
-        r = jaxreg.solve(p, m.replace(lam=lam), key=KEY, num_iters=80, reference=x)
+        r = jaxreg.solve(p, m.replace(lam=lam), key=KEY, num_iters=80, reference=x, criteria=criteria,
+                         chunk_size=chunk_size)
         np.testing.assert_allclose(s.images[i], r.image, rtol=0, atol=_eps_scale(r.image))
         assert int(s.num_iters[i]) == r.num_iters and int(s.status[i]) == int(r.status)
         np.testing.assert_allclose(s.history["psnr"][i, :r.num_iters], r.history["psnr"], atol=1e-3)
+        assert np.all(np.isnan(s.history["psnr"][i, r.num_iters:]))  # nothing recorded past a point's stop
+        for name in criteria:  # per-pixel MSE estimates: a few ulps of the data's squared scale
+            np.testing.assert_allclose(s.history[name][i, :r.num_iters], r.history[name], rtol=1e-4, atol=1e-6)
         iters.append(r.num_iters)
     assert len(set(iters)) > 1, "the case must make the points stop at different iterations"
+    if chunk_size < 80:
+        assert min(iters) < 80 - chunk_size, "some point must stop before the last chunk"
 
 
 def test_auto_rule_is_recorded_and_follows_the_backend():
