@@ -323,9 +323,10 @@ def init_fn(levels: tuple, plan=None, strategy="vmap", batch_size=None, mesh=Non
 @functools.lru_cache(maxsize=None)
 def chunk_fn(levels: tuple, length: int, metric_names: tuple, plan=None, strategy="vmap", batch_size=None,
              mesh=None, metrics_every=1):
-    # a while_loop that ends with the run, wherever the run is not under vmap (one solve; lax.map's points)
+    # a while_loop that ends with the run, wherever the run is not under vmap (one solve; lax.map's points) and a
+    # chunk has more than one iteration to skip
     fn = functools.partial(chunk_one, length=length, metric_names=metric_names, plan=plan,
-                           metrics_every=metrics_every, until_stopped=strategy == "map" or not levels)
+                           metrics_every=metrics_every, until_stopped=(strategy == "map" or not levels) and length > 1)
     return _on_mesh(_batched(fn, levels, _CHUNK_AXES, strategy, batch_size), mesh, (0, 2), 8)
 
 
