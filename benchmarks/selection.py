@@ -560,7 +560,7 @@ def case_cost(args, data_dir, env):
     den, deb = problems.Denoise(y, sigma=sigma), problems.Deblur(yb, k, sigma=0.01)
     inp = problems.Inpaint(clean * mask[..., None], mask)
     configs = []  # (method, case, problem, method config, grid, iterations, criteria)
-    for m in ("tv", "wiener", "l0-smoothing", "region-fusion"):
+    for m in ("tv", "wiener", "l0-smoothing", "region-fusion", "alr"):
         gname, grid, iters, names = DENOISE[m]
         configs.append((m, "denoise", den, methods.get(m), {gname: grid}, iters, names))
     for m in ("wiener", "tv"):
@@ -575,6 +575,19 @@ def case_cost(args, data_dir, env):
                          if crit else "plain", "iters": iters, "times": [], "compile_s": None,
                          "go": (lambda p=p, cfg=cfg, grid=grid, iters=iters, crit=crit: jaxreg.sweep(
                              p, cfg, grid, key=jax.random.key(0), num_iters=iters, criteria=crit, progress=False))})
+    net_methods = [m for m in args.cost_nets.split(",") if m]
+    if net_methods:  # one solve of a deep prior on a small crop, its paired run stepped in the same program
+        small = load(name, data_dir, args.net_size)
+        ys = (small + sigma * np.asarray(jax.random.normal(jax.random.key(1001), small.shape))).astype(np.float32)
+        dens = problems.Denoise(ys, sigma=sigma)
+        for m in net_methods:
+            for crit in ((), ("sure",)):
+                runs.append({"method": m, "case": f"denoise {args.net_size}² (one solve)",
+                             "criterion": crit[0] if crit else "plain", "iters": args.net_iters, "times": [],
+                             "compile_s": None,
+                             "go": (lambda m=m, crit=crit: jaxreg.solve(dens, methods.get(m), key=jax.random.key(0),
+                                                                        num_iters=args.net_iters, criteria=crit,
+                                                                        progress=False))})
     for rnd in range(args.repeats + 1):
         for r in runs:
             t = r["go"]().timings
@@ -594,7 +607,9 @@ def case_cost(args, data_dir, env):
                          C.fmt_s(r["run_s"]), f"{r['ratio']:.2f}×"])
     lines = [f"# Cost of a no-reference criterion: sweep run time with it over without ({args.size}×{args.size})", "",
              f"Recorded {C.env_line(env)}. Image {name}; denoising σ = 0.1, deblurring by a 9×9 Gaussian with σ = "
-             "0.01, inpainting with 30 % of the pixels observed; the grids of the quality tables. Every "
+             "0.01, inpainting with 30 % of the pixels observed; the grids of the quality tables"
+             + (f"; deep priors: one `solve` of {args.net_iters} iterations on a {args.net_size}² centre crop "
+                "(σ = 0.1)" if net_methods else "") + ". Every "
              f"configuration is run in turn, {args.repeats + 1} rounds; the first (compilation) is dropped, the "
              "cell is the median of the others (compile time apart).", "",
              C.table(["method", "case", "criterion", "iterations", "sweep run", "with criterion", "ratio"], rows), ""]
@@ -698,6 +713,10 @@ def main(argv=None):
     ap.add_argument("--net-grid", help="denoise-net: the grid of the TV weight (comma-separated; default per method)")
     ap.add_argument("--skip-cost", action="store_true", help="denoise, deblur: no cost measurement (see the cost case)")
     ap.add_argument("--repeats", type=int, default=5, help="cost: measured rounds after the compiling one")
+    ap.add_argument("--cost-nets", default="dip,dip-tv,drp,ngr-denoise",
+                    help="cost: deep priors timed by one solve with and without SURE (comma-separated; '' for none)")
+    ap.add_argument("--net-size", type=int, default=64, help="cost: crop side of the deep-prior solves")
+    ap.add_argument("--net-iters", type=int, default=60, help="cost: iterations of the deep-prior solves")
     ap.add_argument("--data", help="shared data folder (default ../shared/data)")
     ap.add_argument("--out", help="output folder (default benchmarks/results)")
     args = ap.parse_args(argv)
