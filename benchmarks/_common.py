@@ -191,7 +191,13 @@ def _jsonable(x):
 
 
 def write_results(name: str, fig: dict, markdown: str, out_dir: str | None = None) -> tuple:
-    """Write ``<out>/<name>.json`` and ``<out>/<name>.md``; return their paths."""
+    """Write ``<out>/<name>.json`` and ``<out>/<name>.md``; return their paths.  The JSON gets the command line,
+    the git commit and whether the code differed from it (``code_modified``) unless the script recorded them."""
+    from jaxreg._provenance import code_modified
+    fig = dict(fig)
+    fig.setdefault("command", " ".join(["python"] + sys.argv))
+    fig.setdefault("commit", git_commit())
+    fig.setdefault("code_modified", code_modified(HERE.parent))
     out = Path(out_dir) if out_dir else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     jpath, mpath = out / f"{name}.json", out / f"{name}.md"

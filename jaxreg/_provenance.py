@@ -16,3 +16,15 @@ def git_commit(directory=CHECKOUT) -> str | None:
                               check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def code_modified(directory=CHECKOUT) -> bool | None:
+    """Whether tracked code of the checkout (``jaxreg/``, ``benchmarks/`` outside its results) differs from HEAD —
+    a result then came from uncommitted code; None when git cannot tell."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "jaxreg", "benchmarks",
+                              ":(exclude)benchmarks/results"], cwd=directory, capture_output=True, text=True,
+                             check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.strip())

@@ -1,7 +1,9 @@
 """What every untrained-network method shares: a network ``g_θ``, its random input ``z``, which of them is
 trained, and the check that the network maps ``z`` to an image of the problem's shape.
 
-Fields: ``net`` (a Flax module mapping ``(1, h, w, input_depth)`` to ``(1, H, W, C)``; by default the class's
+Fields: ``prior`` (a :class:`jaxreg.nets.prior.DeepPrior`, built by :mod:`jaxreg.priors`: network, input and
+what is trained as one value, so any algorithm below takes any prior — ``methods.get("dip-l0",
+prior=priors.drp("denoising"))``; when it is None the prior is described by the fields that follow), ``net`` (a Flax module mapping ``(1, h, w, input_depth)`` to ``(1, H, W, C)``; by default the class's
 ``default_net`` from :mod:`jaxreg.nets`, the official DIP ``skip`` network), ``input_depth`` (32; ``None``: the
 image's channels), ``input_kind`` and ``input_scale`` (``z ~ U[0, input_scale)``, 0.1, as in the official DIP code,
 ``get_noise(…, 'noise', var=1/10)``; ``"normal"``: ``N(0, 1)·input_scale``; ``"meshgrid"``: the 2-channel grid).
@@ -22,16 +24,15 @@ Used by DIP and its variants (:mod:`jaxreg.methods.dip`), DRP (:mod:`jaxreg.meth
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
-import jax
-import optax
-
 from .._pytree import pytree_dataclass, static
+from ..nets.prior import INPUT_KINDS, TRAINS, DeepPrior  # noqa: F401  (re-exported)
 from .base import Method
 
-TRAINS = ("weights", "seed-bn")
-INPUT_KINDS = ("uniform", "normal", "meshgrid")
+#: the method fields that describe the default prior (set them on the prior when ``prior`` is given)
+PRIOR_FIELDS = ("net", "input_depth", "input_scale", "input_kind", "trains")
 
 
 def has_dropout(net) -> bool:
@@ -43,6 +44,8 @@ def has_dropout(net) -> bool:
 class NetworkMethod(Method):
     """Base of methods that fit an untrained network with a fixed random input to an image."""
 
+    prior: DeepPrior | None = static(default=None, metadata={
+        "help": "a deep prior (jaxreg.priors: network, input, what is trained); None: the method's own fields"})
     net: object = static(default=None, metadata={"help": "a Flax module; default: the official skip network"})
     input_depth: int | None = static(default=32, metadata={"help": "channels of z (None: the image's)"})
     input_scale: float = static(default=0.1)
@@ -55,45 +58,45 @@ class NetworkMethod(Method):
     # weights becomes a grouped convolution that XLA:CPU runs slowly
     criteria_group_mode: ClassVar[str] = "map"
     image_ranks: ClassVar[tuple] = (3,)  # (H, W, C); NGR also takes video (T, H, W, C)
+    # fields of a subclass that, like PRIOR_FIELDS, only describe its default prior (DRP's net_preset, …)
+    own_prior_fields: ClassVar[tuple] = ()
+
+    # -- the prior ------------------------------------------------------------------------------------
+    def net_options(self) -> tuple:
+        """Keyword pairs for ``default_net`` beside ``out_channels`` (the method's own network settings)."""
+        return ()
+
+    def deep_prior(self) -> DeepPrior:
+        """The prior this method fits: ``prior``, or the one its own fields describe."""
+        if self.prior is not None:
+            return self.prior
+        return DeepPrior(architecture=self.default_net, options=self.net_options(), net=self.net,
+                         input_kind=self.input_kind, input_depth=self.input_depth, input_scale=self.input_scale,
+                         trains=self.trains)
 
     def validate(self, problem):
         super().validate(problem)
         if len(problem.image_shape) not in self.image_ranks:
             kinds = " or ".join({3: "(H, W, C)", 4: "(T, H, W, C)"}[r] for r in self.image_ranks)
             raise ValueError(f"{self.name}: images must be {kinds}, got image shape {problem.image_shape}")
-        if self.input_depth is not None and int(self.input_depth) < 1:
-            raise ValueError(f"{self.name}: input_depth must be >= 1, got {self.input_depth}")
-        if self.trains not in TRAINS:
-            raise ValueError(f"{self.name}: trains must be one of {TRAINS}, got {self.trains!r}")
-        if self.input_kind not in INPUT_KINDS:
-            raise ValueError(f"{self.name}: input_kind must be one of {INPUT_KINDS}, got {self.input_kind!r}")
-        if self.net is not None and not hasattr(self.net, "apply"):
-            raise ValueError(f"{self.name}: net must be a Flax module, got {type(self.net).__name__}")
+        if self.prior is not None:
+            if not isinstance(self.prior, DeepPrior):
+                raise ValueError(f"{self.name}: prior must be a jaxreg.priors.DeepPrior (e.g. priors.drp()), got "
+                                 f"{type(self.prior).__name__}")
+            fields = {f.name: f for f in dataclasses.fields(self)}
+            moved = [n for n in PRIOR_FIELDS + self.own_prior_fields if getattr(self, n) != fields[n].default]
+            if moved:
+                raise ValueError(f"{self.name}: with prior= set {moved} on the prior, not on the method")
+        self.deep_prior().validate(self.name)
 
     def network(self, channels: int):
-        """The Flax module: ``net``, or ``default_net`` with ``channels`` outputs."""
-        if self.net is not None:
-            return self.net
-        from .. import nets
-        return getattr(nets, self.default_net)(out_channels=channels)
+        """The Flax module of the prior with ``channels`` outputs."""
+        return self.deep_prior().network(channels)
 
     def draw_input(self, key, channels: int, size, net=None):
-        """The seed ``z`` of shape ``(1, h, w, depth)`` for an ``(H, W)`` image (module docstring)."""
-        from .. import nets
-        h, w = size
-        f = int(net.upsampling_factor()) if hasattr(net, "upsampling_factor") else 1
-        if h % f or w % f:
-            raise ValueError(f"{self.name}: the network upsamples its seed {f}x, so H and W must be multiples of {f}; "
-                             f"got {h}x{w}")
-        size = (h // f, w // f)
-        if self.input_kind == "meshgrid":
-            return nets.meshgrid(size)
-        draw = nets.uniform_noise if self.input_kind == "uniform" else nets.normal_noise
-        return draw(key, int(self.input_depth or self.seed_channels(channels)), size, scale=self.input_scale)
-
-    def seed_channels(self, channels: int) -> int:
-        """Channels of ``z`` when ``input_depth`` is None: the image's (the Deep Decoder: its first width)."""
-        return channels
+        """The seed ``z`` of shape ``(1, h, w, depth)`` for an ``(H, W)`` image (:class:`DeepPrior`)."""
+        net = self.network(channels) if net is None else net
+        return self.deep_prior().draw_input(key, channels, size, net, who=self.name)
 
     def init_network(self, k_param, k_z, problem):
         """``(params, z, x)``: parameters initialised from ``k_param``, the input ``z`` drawn from ``k_z``
@@ -110,33 +113,18 @@ class NetworkMethod(Method):
 
     # -- what is trained ------------------------------------------------------------------------------
     def trained(self, params, z):
-        """The variables the optimiser updates: ``params`` (``trains="weights"``) or ``{"bn": θ_BN, "z": z}``."""
-        if self.trains == "weights":
-            return params
-        from ..nets import select, trainable_mask
-        return {"bn": select(params, trainable_mask(params)), "z": z}
+        """The variables the optimiser updates (the prior's ``trains``)."""
+        return self.deep_prior().trained(params, z)
 
     def assemble(self, trained, params, z):
         """``(params, z)`` with the trained variables put back (frozen leaves are the same arrays)."""
-        if self.trains == "weights":
-            return trained, z
-        from ..nets import replace
-        return replace(params, trained["bn"]), trained["z"]
+        return self.deep_prior().assemble(trained, params, z)
 
     def init_optimizer(self, optimizer, params, z):
-        return optimizer.init(self.trained(params, z))
+        return self.deep_prior().init_optimizer(optimizer, params, z)
 
     def network_step(self, optimizer, loss_fn, params, z, opt_state):
-        """One optimiser step on the trained variables of ``loss_fn(params, z) -> (loss, aux)``.
-
-        Returns ``(params, z, opt_state, loss, aux)``; ``loss`` and ``aux`` are those of the pre-step variables.
-        """
-        trained = self.trained(params, z)
-
-        def objective(t):
-            return loss_fn(*self.assemble(t, params, z))
-
-        (loss, aux), grads = jax.value_and_grad(objective, has_aux=True)(trained)
-        updates, opt_state = optimizer.update(grads, opt_state, trained)
-        params, z = self.assemble(optax.apply_updates(trained, updates), params, z)
-        return params, z, opt_state, loss, aux
+        """One optimiser step on the trained variables of ``loss_fn(params, z) -> (loss, aux)``
+        (:meth:`DeepPrior.fit_step`).  Returns ``(params, z, opt_state, loss, aux)``; ``loss`` and ``aux`` are
+        those of the pre-step variables."""
+        return self.deep_prior().fit_step(optimizer, loss_fn, params, z, opt_state)

@@ -98,12 +98,10 @@ class DRP(DIP):
     fallback: bool = static(default=False)
 
     default_net: ClassVar[str] = "DRPNet"
+    own_prior_fields: ClassVar[tuple] = ("net_preset", "width", "skip")
 
-    def network(self, channels: int):
-        if self.net is not None:
-            return self.net
-        from ..nets import DRPNet
-        return DRPNet(preset=self.net_preset, out_channels=channels, width=self.width, skip=self.skip)
+    def net_options(self):
+        return (("preset", self.net_preset), ("width", self.width), ("skip", self.skip))
 
     def validate(self, problem):
         from ..nets.drp import PRESETS as NET_PRESETS
@@ -129,16 +127,11 @@ class DRPDD(DRP):
     input_kind: str = static(default="uniform", metadata={"help": "uniform (the Deep Decoder's), normal, meshgrid"})
     channels: Sequence[int] = static(default=(128,) * 5, metadata={"help": "Deep Decoder channels ([128]×5)"})
 
-    default_net: ClassVar[str] = "DeepDecoder"
+    default_net: ClassVar[str] = "DeepDecoder"  # its seed has channels[0] channels (DeepDecoder.seed_channels)
+    own_prior_fields: ClassVar[tuple] = DRP.own_prior_fields + ("channels",)
 
-    def network(self, channels: int):
-        if self.net is not None:
-            return self.net
-        from ..nets import DeepDecoder
-        return DeepDecoder(out_channels=channels, channels=tuple(self.channels))
-
-    def seed_channels(self, channels: int) -> int:
-        return int(tuple(self.channels)[0])
+    def net_options(self):
+        return (("channels", tuple(self.channels)),)
 
 
 @register
@@ -157,12 +150,10 @@ class DRPL0(DIPL0):
     net_preset: str = static(default="denoising", metadata={"help": "DRPNet preset"})
 
     default_net: ClassVar[str] = "DRPNet"
+    own_prior_fields: ClassVar[tuple] = ("net_preset",)
 
-    def network(self, channels: int):
-        if self.net is not None:
-            return self.net
-        from ..nets import DRPNet
-        return DRPNet(preset=self.net_preset, out_channels=channels)
+    def net_options(self):
+        return (("preset", self.net_preset),)
 
 
 @register

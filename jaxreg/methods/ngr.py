@@ -180,20 +180,32 @@ class _NGRBase(NetworkMethod):
     window: int = static(default=100)
     patience: int = static(default=1000)
 
+    own_prior_fields = ("backbone", "width")
+    # a prior's network class → the NGRNet backbone that builds each of the three gradient networks from it
+    BACKBONE_OF = {"Skip": "skip", "UNet": "unet", "ResNet": "resnet", "ConvBlocks": "convblocks", "DRPNet": "drp"}
+
     def validate(self, problem):
         super().validate(problem)
         check_stopping(self)
+        if self.prior is not None and self.prior.net is None and self.prior.architecture not in self.BACKBONE_OF:
+            raise ValueError(f"{self.name}: a prior's architecture must be one of {tuple(self.BACKBONE_OF)} (each of "
+                             f"the three gradient networks is one), got {self.prior.architecture!r}")
         shape = problem.image_shape
         k = shape[-1] * (shape[0] if len(shape) == 4 else 1)
         if k < 2:
             raise ValueError(f"{self.name}: the third axis (channels × frames) must have at least 2 entries, got {k}")
 
     def network(self, channels: int):
-        if self.net is not None:
-            return self.net
+        """The three gradient networks (:class:`jaxreg.nets.NGRNet`): each a ``backbone`` of ``width``, or, with
+        ``prior``, of the prior's architecture and its ``width`` option (input and training from the prior)."""
+        prior = self.deep_prior()
+        if prior.net is not None:
+            return prior.net
         from ..nets import NGRNet
-        return NGRNet(out_channels=channels, backbone=self.backbone, upsample_mode=self.upsample_mode,
-                      width=self.width)
+        backbone, width = self.backbone, self.width
+        if self.prior is not None:
+            backbone, width = self.BACKBONE_OF[prior.architecture], dict(prior.options).get("width")
+        return NGRNet(out_channels=channels, backbone=backbone, upsample_mode=self.upsample_mode, width=width)
 
     def init_gradient_nets(self, k_param, k_z, shape):
         """``(params, optimizer state, G⁰)`` for a stacked ``(H, W, K)`` array."""

@@ -50,6 +50,10 @@ class DeepDecoder(nn.Module):
         check_init(self.weight_init, "DeepDecoder")
         super().__post_init__()
 
+    def seed_channels(self) -> int:
+        """Channels of the seed ``z``: the first width (Heckel & Hand's input)."""
+        return int(tuple(self.channels)[0])
+
     def upsampling_factor(self) -> int:
         """Output size / input size per side: ``2**len(channels)`` (1 without upsampling)."""
         return 1 if self.upsample_mode == "none" else 2 ** len(tuple(self.channels))

@@ -27,7 +27,11 @@ from .priors import Prior, register_prior
 @register_prior("dip")
 @pytree_dataclass
 class DIPPrior(Prior):
-    """Deep image prior denoiser: ``num_inner`` warm-started Adam steps fitting a network to ``v``."""
+    """Deep image prior denoiser: ``num_inner`` warm-started Adam steps fitting a network to ``v``.
+
+    ``prior`` (a :class:`jaxreg.nets.prior.DeepPrior`, e.g. ``jaxreg.priors.drp()``) replaces the default
+    (the autoencoder, ``z₀ ~ U[0, 0.1)`` with ``input_depth`` channels, all weights trained); the fitting step is
+    the one every untrained-network method takes (:meth:`DeepPrior.fit_step`)."""
 
     lr: float = 1e-4
     reg_noise_std: float = 0.0
@@ -35,39 +39,51 @@ class DIPPrior(Prior):
     net: object = static(default=None)
     input_depth: int = static(default=32)
     input_scale: float = static(default=0.1)
+    prior: object = static(default=None)
+
+    def deep_prior(self):
+        from ..nets.prior import DeepPrior
+        if self.prior is not None:
+            return self.prior
+        return DeepPrior(architecture="Autoencoder", net=self.net, input_kind="uniform",
+                         input_depth=self.input_depth, input_scale=self.input_scale, trains="weights")
 
     def check(self):
+        from ..nets.prior import DeepPrior
         if int(self.num_inner) < 1:
             raise ValueError(f"prior 'dip': num_inner must be >= 1, got {self.num_inner}")
-        if self.net is not None and not hasattr(self.net, "apply"):
-            raise ValueError(f"prior 'dip': net must be a Flax module, got {type(self.net).__name__}")
+        if self.prior is not None and not isinstance(self.prior, DeepPrior):
+            raise ValueError(f"prior 'dip': prior must be a jaxreg.priors.DeepPrior, got {type(self.prior).__name__}")
+        self.deep_prior().validate("prior 'dip'")
 
     def network(self, channels: int):
-        if self.net is not None:
-            return self.net
-        from ..nets import Autoencoder
-        return Autoencoder(out_channels=channels)
+        return self.deep_prior().network(channels)
 
     def init(self, key, shape):
-        from ..nets import uniform_noise
         if len(shape) != 3:
             raise ValueError(f"prior 'dip' needs (H, W, C) images, got shape {tuple(shape)}")
         h, w, c = shape
         k_param, k_z, k_run = jax.random.split(key, 3)
-        z = uniform_noise(k_z, self.input_depth, (h, w), scale=self.input_scale)
-        params = self.network(c).init(k_param, z)
-        return {"params": params, "opt": optax.adam(self.lr).init(params), "z": z, "key": k_run}
+        prior = self.deep_prior()
+        net = prior.network(c)
+        z = prior.draw_input(k_z, c, (h, w), net, who="prior 'dip'")
+        params = net.init(k_param, z)
+        return {"params": params, "opt": prior.init_optimizer(optax.adam(self.lr), params, z), "z": z, "key": k_run}
 
     def denoise(self, state, v, t):
-        net = self.network(v.shape[-1])
+        prior = self.deep_prior()
+        net = prior.network(v.shape[-1])
         opt = optax.adam(self.lr)
 
         def fit(i, s):
             key, k_noise = jax.random.split(s["key"])
-            z = s["z"] + self.reg_noise_std * jax.random.normal(k_noise, s["z"].shape, s["z"].dtype)
-            grads = jax.grad(lambda p: jnp.mean(jnp.square(net.apply(p, z)[0] - v)))(s["params"])
-            updates, opt_state = opt.update(grads, s["opt"], s["params"])
-            return dict(s, params=optax.apply_updates(s["params"], updates), opt=opt_state, key=key)
+            noise = self.reg_noise_std * jax.random.normal(k_noise, s["z"].shape, s["z"].dtype)
+
+            def loss_fn(params, z):
+                return jnp.mean(jnp.square(net.apply(params, z + noise)[0] - v)), None
+
+            params, z, opt_state, _, _ = prior.fit_step(opt, loss_fn, s["params"], s["z"], s["opt"])
+            return dict(s, params=params, z=z, opt=opt_state, key=key)
 
         state = jax.lax.fori_loop(0, self.num_inner, fit, state)
         return net.apply(state["params"], state["z"])[0].astype(v.dtype), state
