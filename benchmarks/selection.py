@@ -652,15 +652,17 @@ def case_summary(args, data_dir, env):
             g = [r["result"][label]["gap_db"] for r in d["rows"] if r["criterion"] == label]
             rows.append(["inpainting, 30 %/50 %", "tv", label, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}",
                          "selection_inpaint"])
-    for name in ("selection_denoise-net", "selection_denoise-net_diptv"):
-        d = _load(out, name)
-        if d is None:
-            continue
-        for method in sorted({r["method"] for r in d["rows"]}):
-            sub = [r for r in d["rows"] if r["method"] == method]
-            for key, what in (("gap_lambda", "SURE: TV weight"), ("gap_full", "SURE: weight + stop, to the oracle iterate")):
-                g = [r[key] for r in sub]
-                rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
+    # one row per method over every recorded denoise-net file (a method's cases may be recorded in several runs)
+    net_rows = {}
+    for path in sorted(out.glob("selection_denoise-net*.json")):
+        d = _load(out, path.stem)
+        for r in d["rows"]:
+            net_rows.setdefault(r["method"], []).append((r, path.stem))
+    for method, recs in sorted(net_rows.items()):
+        files = ", ".join(sorted({f for _, f in recs}))
+        for key, what in (("gap_lambda", "SURE: TV weight"), ("gap_full", "SURE: weight + stop, to the oracle iterate")):
+            g = [r[key] for r, _ in recs]
+            rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", files])
     for name, crit in (("selection_stopping", "sure"), ("selection_stopping_diptv", "sure"),
                        ("selection_stopping_drp", "sure"), ("selection_stopping_ngr", "sure"),
                        ("selection_inpaint-net", "holdout"), ("selection_clipart-net", "j-invariance")):
