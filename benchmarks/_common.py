@@ -6,6 +6,7 @@ repository root, or after ``pip install .``).
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -75,6 +76,14 @@ def skip_without_data(path: Path, what: str):
         sys.exit(0)
 
 
+def require_data(arg: str | None, what: str) -> Path:
+    """The shared data folder named by ``--data`` (default ../shared/data); when it is absent, say so and exit
+    successfully (:func:`skip_without_data`)."""
+    path = data_dir(arg)
+    skip_without_data(path, what)
+    return path
+
+
 def _square_resize(arr: np.ndarray, size: int | None) -> np.ndarray:
     """Largest centred square, resized with Lanczos to ``size × size`` (as ``jaxreg.data.sample_image``)."""
     if size is None:
@@ -120,6 +129,23 @@ def gray_square(gray: np.ndarray, size: int) -> np.ndarray:
     """Centre-crop + Lanczos-resize a float gray ``(H, W, 1)`` image in [0, 1] to ``size × size``."""
     u8 = np.clip(np.round(gray[..., 0] * 255.0), 0, 255).astype(np.uint8)
     return _square_resize(u8, size).astype(np.float32)[..., None] / 255.0
+
+
+# ------------------------------------------------------------------------------------------------ command line
+def add_io_args(ap: argparse.ArgumentParser, *, name: str | None = None) -> None:
+    """The options a benchmark's command line ends with: ``--data`` (the shared data folder, read with
+    :func:`require_data` or :func:`data_dir`), ``--out`` (the output folder) and, with ``name``, ``--name`` (the
+    result files' stem, default ``name``)."""
+    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
+    ap.add_argument("--out", help="output folder (default benchmarks/results)")
+    if name is not None:
+        ap.add_argument("--name", default=name, help="output file stem")
+
+
+def add_range(ap: argparse.ArgumentParser, prefix: str, low: float, high: float) -> None:
+    """``--<prefix>-min`` and ``--<prefix>-max``: the ends (floats, defaults ``low`` and ``high``) of a grid."""
+    ap.add_argument(f"--{prefix}-min", type=float, default=low)
+    ap.add_argument(f"--{prefix}-max", type=float, default=high)
 
 
 # ------------------------------------------------------------------------------------------------ resuming

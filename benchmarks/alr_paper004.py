@@ -64,6 +64,14 @@ def train_critic(steps: int, sigma, seed: int, progress: bool = True):
     return LearnedCritic.from_params(module, result.params, **info), result
 
 
+def report(name: str, fig: dict, title: str, text: str, header: list, rows: list, after: str = "") -> None:
+    """Write ``<name>.json`` (``fig``) and ``<name>.md`` and print the markdown: ``title``, the environment line of
+    ``fig["environment"]``, ``text``, the table of ``rows`` under ``header``, then ``after``."""
+    md = f"# {title}\n\n{C.env_line(fig['environment'])}\n\n{text}\n\n" + C.table(header, rows) + "\n" + after
+    C.write_results(name, fig, md)
+    print(md)
+
+
 def cmd_train(args):
     critic, result = train_critic(args.steps, PAPER_SIGMA_RANGE, args.seed)
     out = Path(args.out) if args.out else SHIPPED
@@ -72,19 +80,16 @@ def cmd_train(args):
     marks = sorted({0, len(h["loss"]) // 4, len(h["loss"]) // 2, 3 * len(h["loss"]) // 4, len(h["loss"]) - 1})
     rows = [[str(i + 1), f"{h['loss'][i]:+.4f}", f"{np.mean(h['wasserstein'][max(0, i - 99):i + 1]):.4f}",
              f"{np.mean(h['gp'][max(0, i - 99):i + 1]):.4f}", f"{h['lr'][i]:.2e}"] for i in marks]
-    env = C.environment()
-    md = (f"# ALR: the shipped critic\n\n{C.env_line(env)}\n\n"
-          f"`cnn15` (code variant, 154,368 parameters) trained by WGAN-GP (μ = 5) for {args.steps} steps, batch 32, "
-          f"Adam 1e-3 → 1e-4, 13×13 patches with random flips, noisy patches σ ~ U{list(PAPER_SIGMA_RANGE)} per "
-          f"patch; data: {', '.join(TRAIN_PHOTOS)} (scikit-image, public domain / CC0). "
-          f"Compile {result.timings['compile_s']:.1f} s, run {result.timings['run_s']:.0f} s "
-          f"({1e3 * result.timings['run_s'] / args.steps:.1f} ms per step). Written to "
-          f"`{out.relative_to(C.HERE.parent) if out.is_relative_to(C.HERE.parent) else out}`.\n\n"
-          + C.table(["step", "loss", "W (mean of 100)", "GP (mean of 100)", "lr"], rows) + "\n")
-    C.write_results("alr_train_cpu", {"environment": env, "steps": args.steps, "timings": result.timings,
-                                      "config": critic.config,
-                                      "history_every_100": {k: v[::100].tolist() for k, v in h.items()}}, md)
-    print(md)
+    fig = {"environment": C.environment(), "steps": args.steps, "timings": result.timings, "config": critic.config,
+           "history_every_100": {k: v[::100].tolist() for k, v in h.items()}}
+    report("alr_train_cpu", fig, "ALR: the shipped critic",
+           f"`cnn15` (code variant, 154,368 parameters) trained by WGAN-GP (μ = 5) for {args.steps} steps, batch 32, "
+           f"Adam 1e-3 → 1e-4, 13×13 patches with random flips, noisy patches σ ~ U{list(PAPER_SIGMA_RANGE)} per "
+           f"patch; data: {', '.join(TRAIN_PHOTOS)} (scikit-image, public domain / CC0). "
+           f"Compile {result.timings['compile_s']:.1f} s, run {result.timings['run_s']:.0f} s "
+           f"({1e3 * result.timings['run_s'] / args.steps:.1f} ms per step). Written to "
+           f"`{out.relative_to(C.HERE.parent) if out.is_relative_to(C.HERE.parent) else out}`.",
+           ["step", "loss", "W (mean of 100)", "GP (mean of 100)", "lr"], rows)
 
 
 # ------------------------------------------------------------------------------------------------ test images
@@ -163,8 +168,7 @@ def validation_crops(root: Path, size: int) -> dict:
 
 def cmd_calibrate(args):
     """Choose λ per σ for a critic on validation crops; store the table in the checkpoint (``lam_by_sigma``)."""
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "ALR λ calibration")
+    root = C.require_data(args.data, "ALR λ calibration")
     path = Path(args.critic) if args.critic else SHIPPED
     critic = LearnedCritic.load(path)
     crops = validation_crops(root, args.size)
@@ -184,14 +188,13 @@ def cmd_calibrate(args):
                               "iterations": 50, "data_term": "code"}
     LearnedCritic(critic.params, config).save(path)
     rows = [[s, f"{table[s]}"] + [f"{v:.2f}" for v in scores[s]] for s in table]
-    md = (f"# ALR: λ per noise level for the shipped critic\n\n{C.env_line(C.environment())}\n\n"
-          f"Mean PSNR (dB) of ALR denoising (50 iterations, code data term) on {len(crops)} validation crops "
-          f"({', '.join(crops)}, {args.size}²), per λ; the best λ is stored in the checkpoint and used when λ is not "
-          f"given. Paper (its critic): λ = 0.15 / 0.35 / 1 for σ = 0.1 / 0.2 / 0.4.\n\n"
-          + C.table(["σ", "chosen λ"] + [f"λ {l}" for l in CAL_LAMS], rows) + "\n")
-    C.write_results("alr_calibrate_cpu", {"environment": C.environment(), "table": table, "scores": scores,
-                                          "crops": list(crops), "lams": list(CAL_LAMS)}, md)
-    print(md)
+    fig = {"environment": C.environment(), "table": table, "scores": scores, "crops": list(crops),
+           "lams": list(CAL_LAMS)}
+    report("alr_calibrate_cpu", fig, "ALR: λ per noise level for the shipped critic",
+           f"Mean PSNR (dB) of ALR denoising (50 iterations, code data term) on {len(crops)} validation crops "
+           f"({', '.join(crops)}, {args.size}²), per λ; the best λ is stored in the checkpoint and used when λ is not "
+           f"given. Paper (its critic): λ = 0.15 / 0.35 / 1 for σ = 0.1 / 0.2 / 0.4.",
+           ["σ", "chosen λ"] + [f"λ {l}" for l in CAL_LAMS], rows)
 
 
 # ------------------------------------------------------------------------------------------------ denoise
@@ -199,8 +202,7 @@ TV_LAMS = (0.02, 0.03, 0.045, 0.065, 0.09, 0.12, 0.16, 0.22, 0.3)
 
 
 def cmd_denoise(args):
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "ALR denoising benchmark")
+    root = C.require_data(args.data, "ALR denoising benchmark")
     critic = LearnedCritic.load(args.critic) if args.critic else jaxreg.regularizers.critic.shipped_critic()
     images = test_images(root, args.size)
     names = list(images)
@@ -247,24 +249,21 @@ def cmd_denoise(args):
                      f"{np.mean(tv_p):.2f} / {np.mean(tv_ss):.3f}",
                      f"{np.mean(b_p):.2f} / {np.mean(b_s):.3f}" if b_p else "—"])
         print(rows[-1], flush=True)
-    env = fig["environment"]
     res = fig["results"]
-    md = (f"# ALR denoising (Prost et al., Table 2) at CPU scale\n\n{C.env_line(env)}\n\n"
-          f"Held-out real images ({', '.join(names)}; none is a training photo), centre {args.size}×{args.size} "
-          f"crops, white Gaussian noise (not clipped). ALR: the shipped critic "
-          f"({critic.config['training']['steps']} steps), 50 Adam iterations, the code's data term, λ from the critic's "
-          f"table (chosen on validation crops, not these images): "
-          + ", ".join(f"σ {s}: λ {res[s]['alr_lambda']:.3g}" for s in res)
-          + f"; the column 'paper λ' uses the paper's 0.15 / 0.35 / 1 with the same critic. TV: isotropic TV-ADMM, {args.tv_iters} iterations, λ chosen per σ from "
-          f"{list(TV_LAMS)} by the best mean PSNR on these same images (an oracle tuning, in TV's favour): "
-          + ", ".join(f"σ {s}: λ {res[s]['tv_lambda']}" for s in res) + ". BM3D: the `bm3d` package "
-          "(sigma_psd = σ). Cells: PSNR (dB) / SSIM. Paper (CBSD68): ALR 28.85 / 24.88 / 21.58, "
-          "BM3D 28.26 / 24.69 / 20.25.\n\n"
-          + C.table(["σ", "image", "input", "ALR", "ALR, paper λ (PSNR)", "TV (tuned)", "BM3D"], rows)
-          + "\n\nALR run time per image (after compilation): "
-          + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n")
-    C.write_results("alr_denoise_cpu", fig, md)
-    print(md)
+    report("alr_denoise_cpu", fig, "ALR denoising (Prost et al., Table 2) at CPU scale",
+           f"Held-out real images ({', '.join(names)}; none is a training photo), centre {args.size}×{args.size} "
+           f"crops, white Gaussian noise (not clipped). ALR: the shipped critic "
+           f"({critic.config['training']['steps']} steps), 50 Adam iterations, the code's data term, λ from the critic's "
+           f"table (chosen on validation crops, not these images): "
+           + ", ".join(f"σ {s}: λ {res[s]['alr_lambda']:.3g}" for s in res)
+           + f"; the column 'paper λ' uses the paper's 0.15 / 0.35 / 1 with the same critic. TV: isotropic TV-ADMM, {args.tv_iters} iterations, λ chosen per σ from "
+           f"{list(TV_LAMS)} by the best mean PSNR on these same images (an oracle tuning, in TV's favour): "
+           + ", ".join(f"σ {s}: λ {res[s]['tv_lambda']}" for s in res) + ". BM3D: the `bm3d` package "
+           "(sigma_psd = σ). Cells: PSNR (dB) / SSIM. Paper (CBSD68): ALR 28.85 / 24.88 / 21.58, "
+           "BM3D 28.26 / 24.69 / 20.25.",
+           ["σ", "image", "input", "ALR", "ALR, paper λ (PSNR)", "TV (tuned)", "BM3D"], rows,
+           after="\nALR run time per image (after compilation): "
+           + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n")
 
 
 # ------------------------------------------------------------------------------------------------ Table 1
@@ -272,8 +271,7 @@ SIGMA_IMG = (0.05, 0.1, 0.2, 0.3, 0.4)  # §4.1 (whose λ = 0.15 … 1 belong to
 
 
 def cmd_generalise(args):
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "ALR noise-level generalisation benchmark")
+    root = C.require_data(args.data, "ALR noise-level generalisation benchmark")
     images = test_images(root, args.size)
     names = [n for n in ("F-16", "baby", "butterfly", "castle")]
     refs = [images[n] for n in names]
@@ -296,21 +294,18 @@ def cmd_generalise(args):
         fig["results"][label] = {"psnr": cell, "train_s": result.timings["run_s"]}
         rows.append(row)
         print(row, flush=True)
-    md = (f"# ALR noise-level generalisation (Prost et al., Table 1) at CPU scale\n\n{C.env_line(C.environment())}\n\n"
-          f"Three `cnn15` critics trained on the same photos for {args.steps} steps each (σ_train fixed 0.1, fixed 0.2, "
-          f"or drawn per patch from [0.05, 0.3]); mean PSNR (dB) of ALR denoising on {', '.join(names)} "
-          f"(centre {args.size}² crops), 50 iterations, λ per σ_img from the shipped critic's table (chosen on "
-          f"validation crops; the same λ for the three critics): "
-          + ", ".join(f"{s}: {float(jaxreg.methods.alr.default_lam(s, shipped)):.3g}" for s in SIGMA_IMG)
-          + ".\n\n" + C.table(["σ_train \\ σ_img"] + [str(s) for s in SIGMA_IMG], rows) + "\n")
-    C.write_results("alr_generalise_cpu", fig, md)
-    print(md)
+    report("alr_generalise_cpu", fig, "ALR noise-level generalisation (Prost et al., Table 1) at CPU scale",
+           f"Three `cnn15` critics trained on the same photos for {args.steps} steps each (σ_train fixed 0.1, fixed 0.2, "
+           f"or drawn per patch from [0.05, 0.3]); mean PSNR (dB) of ALR denoising on {', '.join(names)} "
+           f"(centre {args.size}² crops), 50 iterations, λ per σ_img from the shipped critic's table (chosen on "
+           f"validation crops; the same λ for the three critics): "
+           + ", ".join(f"{s}: {float(jaxreg.methods.alr.default_lam(s, shipped)):.3g}" for s in SIGMA_IMG) + ".",
+           ["σ_train \\ σ_img"] + [str(s) for s in SIGMA_IMG], rows)
 
 
 # ------------------------------------------------------------------------------------------------ deblur
 def cmd_deblur(args):
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "ALR deblurring benchmark")
+    root = C.require_data(args.data, "ALR deblurring benchmark")
     critic = jaxreg.regularizers.critic.shipped_critic()
     images = test_images(root, args.size)
     names = ["butterfly", "castle"]
@@ -358,16 +353,14 @@ def cmd_deblur(args):
         print(rows[-1], flush=True)
     rows.append(["**mean**", "", f"{np.mean(means['input']):.2f}", f"**{np.mean(means['alr']):.2f}**",
                  f"{np.mean(means['wiener']):.2f}", f"{np.mean(means['tv']):.2f}"])
-    md = (f"# ALR deblurring with the 12 kernels of the authors' code\n\n{C.env_line(fig['environment'])}\n\n"
-          f"Centre {args.size}² crops of butterfly and castle (the code's inputs; never used for training), blurred "
-          f"with replicate boundaries, noise σ = {noise:.4g}, clipped to [0, 1] (as the code). ALR: shipped critic, "
-          f"50 Adam iterations, replicate-boundary model, λ = {alr_lam}. Wiener: circular model, Laplacian "
-          f"regulariser, balance {bal}. TV: isotropic TV-ADMM with the replicate model (CG x-update), "
-          f"{args.tv_iters} iterations, λ = {tv_lam}. Every hyperparameter was chosen on a validation crop "
-          f"(DIP's library image, kernel 1), not on the test images. PSNR (dB) without a {border}-pixel border.\n\n"
-          + C.table(["kernel", "image", "input", "ALR", "Wiener", "TV"], rows) + "\n")
-    C.write_results("alr_deblur_cpu", fig, md)
-    print(md)
+    report("alr_deblur_cpu", fig, "ALR deblurring with the 12 kernels of the authors' code",
+           f"Centre {args.size}² crops of butterfly and castle (the code's inputs; never used for training), blurred "
+           f"with replicate boundaries, noise σ = {noise:.4g}, clipped to [0, 1] (as the code). ALR: shipped critic, "
+           f"50 Adam iterations, replicate-boundary model, λ = {alr_lam}. Wiener: circular model, Laplacian "
+           f"regulariser, balance {bal}. TV: isotropic TV-ADMM with the replicate model (CG x-update), "
+           f"{args.tv_iters} iterations, λ = {tv_lam}. Every hyperparameter was chosen on a validation crop "
+           f"(DIP's library image, kernel 1), not on the test images. PSNR (dB) without a {border}-pixel border.",
+           ["kernel", "image", "input", "ALR", "Wiener", "TV"], rows)
 
 
 def main(argv=None):

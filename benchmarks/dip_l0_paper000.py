@@ -355,13 +355,11 @@ def main(argv=None):
     ap.add_argument("--dip-iters", type=int, default=2000)
     ap.add_argument("--patience", type=int, default=500)
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
+    C.add_io_args(ap)
     args = ap.parse_args(argv)
     if args.num_iters is None:
         args.num_iters = {"grid": 20, "timing": 2}.get(args.command, 100)
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, f"dip_l0_paper000 {args.command}")
+    root = C.require_data(args.data, f"dip_l0_paper000 {args.command}")
     env = C.environment()
     {"table2": cmd_table2, "table1": cmd_table1, "grid": cmd_grid, "timing": cmd_timing}[args.command](args, root, env)
 

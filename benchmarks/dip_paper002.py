@@ -303,16 +303,14 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--add-bm3d", action="store_true",
                     help="table2: only compute BM3D and fill it into the recorded table (run with a Python that has bm3d)")
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
+    C.add_io_args(ap)
     args = ap.parse_args(argv)
     args.size = args.size or (64 if args.what == "fig2" else 256)
     args.crop = (0 if args.what == "fig2" else 64) if args.crop is None else args.crop
     args.iters = args.iters or (1000 if args.what == "fig2" else 2000)
     default_sigmas = {"table1": "1e-3,1e-2,1e-1", "table2": "5e-3,1e-2,5e-2,1e-1,5e-1", "fig2": "0.1"}
     args.sigmas = [float(v) for v in (args.sigmas or default_sigmas[args.what]).split(",")]
-    data_dir = C.data_dir(args.data)
-    C.skip_without_data(data_dir, f"dip_paper002 {args.what}")
+    data_dir = C.require_data(args.data, f"dip_paper002 {args.what}")
     env = C.environment()
     {"table1": table1, "table2": table2, "fig2": fig2}[args.what](args, data_dir, env)
 

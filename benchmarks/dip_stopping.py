@@ -54,11 +54,9 @@ def main(argv=None):
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--tv-weight", type=float, default=float(methods.get("dip-tv").tv_weight))
     ap.add_argument("--no-admm", action="store_true", help="skip dip-tv-admm")
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
+    C.add_io_args(ap)
     args = ap.parse_args(argv)
-    data_dir = C.data_dir(args.data)
-    C.skip_without_data(data_dir, "dip_stopping")
+    data_dir = C.require_data(args.data, "dip_stopping")
     env = C.environment()
     key = jax.random.key(0, impl="rbg")
     rows = []

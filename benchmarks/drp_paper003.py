@@ -355,8 +355,7 @@ def main(argv=None):
     for field, value in zip(("size", "dip_iters", "drp_iters", "time_iters"), defaults):
         if getattr(args, field) is None:
             setattr(args, field, value)
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "the DRP benchmarks")
+    root = C.require_data(args.data, "the DRP benchmarks")
     {"denoise": cmd_denoise, "inpaint": cmd_inpaint, "l0": cmd_l0, "ngr": cmd_ngr}[args.command](args, root)
 
 

@@ -156,8 +156,7 @@ def main(argv=None):
     ap.add_argument("--energies-only", action="store_true",
                     help="re-run only the energy table; keep the vmap and timing records of the previous result file")
     args = ap.parse_args(argv)
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "region-fusion benchmark")
+    root = C.require_data(args.data, "region-fusion benchmark")
     env = C.environment()
 
     cases = crops(root)

@@ -70,15 +70,12 @@ def main(argv=None):
     ap.add_argument("--dip-inner", type=int, default=20, help="Adam steps per DIP denoising step")
     ap.add_argument("--dip-lr", type=float, default=1e-3, help="Adam learning rate of the DIP prior (paper: 1e-4)")
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
-    ap.add_argument("--name", default="single_pixel")
+    C.add_io_args(ap, name="single_pixel")
     args = ap.parse_args(argv)
     if args.size & (args.size - 1):
         raise SystemExit("--size must be a power of two (Walsh–Hadamard patterns)")
 
-    data_dir = C.data_dir(args.data)
-    C.skip_without_data(data_dir, "single_pixel")
+    data_dir = C.require_data(args.data, "single_pixel")
     env = C.environment()
     images = {
         "barbara": C.load_gray(data_dir / "dip/restoration_barbara.png", args.size),

@@ -149,11 +149,9 @@ def main(argv=None):
     ap.add_argument("--dip-iters", type=int, default=2000)
     ap.add_argument("--drp-iters", type=int, default=2000)
     ap.add_argument("--dip-tv-grid", default="1e-3,1e-2,1e-1")
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
+    C.add_io_args(ap)
     args = ap.parse_args(argv)
-    root = C.data_dir(args.data)
-    C.skip_without_data(root, "super_resolution")
+    root = C.require_data(args.data, "super_resolution")
     env = C.environment()
     out_dir = Path(args.out) if args.out else C.RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -201,12 +201,9 @@ def main(argv=None):
     ap.add_argument("--sigma", type=float, default=0.1)
     ap.add_argument("--iters", type=int, default=100, help="maximum iterations (default 100)")
     ap.add_argument("--points", type=int, default=12, help="grid points for every method (default 12)")
-    ap.add_argument("--lam-min", type=float, default=0.02)
-    ap.add_argument("--lam-max", type=float, default=0.3)
-    ap.add_argument("--chambolle-min", type=float, default=0.02)
-    ap.add_argument("--chambolle-max", type=float, default=0.3)
-    ap.add_argument("--bregman-min", type=float, default=2.0)
-    ap.add_argument("--bregman-max", type=float, default=60.0)
+    C.add_range(ap, "lam", 0.02, 0.3)
+    C.add_range(ap, "chambolle", 0.02, 0.3)
+    C.add_range(ap, "bregman", 2.0, 60.0)
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (median), jaxreg and skimage")
     ap.add_argument("--scico-python", action="append",
                     help="Python with scico installed (repeatable); default: this one if it imports scico, "
@@ -214,9 +211,7 @@ def main(argv=None):
     ap.add_argument("--scico-repeats", type=int, default=2)
     ap.add_argument("--scico-timeout", type=int, default=1200)
     ap.add_argument("--no-scico", action="store_true")
-    ap.add_argument("--data", help="shared data folder (default ../shared/data)")
-    ap.add_argument("--out", help="output folder (default benchmarks/results)")
-    ap.add_argument("--name", default="tv_denoise", help="output file stem")
+    C.add_io_args(ap, name="tv_denoise")
     args = ap.parse_args(argv)
 
     env = C.environment()
