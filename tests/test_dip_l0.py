@@ -195,7 +195,7 @@ def test_the_lambda_beta_grid_is_one_compiled_call_and_a_point_equals_its_solve(
 def test_official_dip_l0_removes_jpeg_artefacts_from_a_real_clip_art():
     """Clip art (j) of the DIP-ℓ0 paper (clip10), ground truth downscaled ×6 and re-compressed at q10, the paper's clip-art
     setting (λ 0.025, β 2.0, lr 1e-3, K 25) for T = 40: DIP-ℓ0 beats its JPEG input and region fusion at the same
-    λ_RF on the input.  The full table: benchmarks/dip_l0_paper000.py table2."""
+    λ_RF on the input.  The full table: benchmarks/reproduce_dip_l0.py table2."""
     path = SHARED / "clipart" / "gt" / "clip10.png"
     if not path.exists():
         pytest.skip(f"shared data absent: {path}")

@@ -158,7 +158,7 @@ def test_eager_errors(crop):
 @pytest.mark.slow  # over 20 s from a cold cache on 2 cores: 22 s in a serial run, 23 s beside another test file (Intel Xeon)
 def test_drp_denoises_the_drp_peppers_image():
     """The DRP Peppers file (noise level 2, σ ≈ 0.114), centre 64×64 crop, official denoising preset: ≥ 3 dB over
-    the noisy input within 150 iterations (measured: 7.7 dB; the speed against DIP is benchmarks/drp_paper003.py)."""
+    the noisy input within 150 iterations (measured: 7.7 dB; the speed against DIP is benchmarks/reproduce_drp.py)."""
     path = SHARED / "drp" / "peppers_gaussian_noise_2.npz"
     if not path.exists():
         pytest.skip(f"{path} is absent (the shared DRP images)")

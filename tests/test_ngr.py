@@ -379,7 +379,7 @@ def test_official_ngr_learned_gradients_beat_zero_gradients_on_a_real_image():
     """F-16 at 64×64, 30 % of the pixels, 300 iterations, final image (no ground truth used): NGR (preset
     rgb-inpainting) against the same ADMM with the gradient maps held at 0, which is harmonic (H¹) inpainting;
     the learned gradients must add to it (measured: 22.90 against 22.56 dB; at this budget the missing pixels are
-    still moved mostly by the proximal step, μ_max = 50).  NGR against DIP: benchmarks/ngr_paper001.py inpaint."""
+    still moved mostly by the proximal step, μ_max = 50).  NGR against DIP: benchmarks/reproduce_ngr.py inpaint."""
     path = SHARED / "dip" / "denoising_F16_GT.png"
     if not path.exists():
         pytest.skip(f"shared data absent: {path}")

@@ -1,10 +1,10 @@
 """NGR (Xu et al., "Neural Gradient Regularizer"): Table I (RGB inpainting against DIP), video and hyperspectral
 inpainting and denoising, and NGR deblurring (beyond the paper) against TV deconvolution.
 
-    PYTHONPATH=. python benchmarks/ngr_paper001.py inpaint [--size 64] [--iters 1000] [--rates 0.5,0.3,0.1] [--mask entry]
-    PYTHONPATH=. python benchmarks/ngr_paper001.py video   [--size 64] [--frames 8] [--iters 1000]
-    PYTHONPATH=. python benchmarks/ngr_paper001.py hsi     [--size 64] [--bands 16] [--iters 1000]
-    PYTHONPATH=. python benchmarks/ngr_paper001.py deblur  [--size 128] [--kernel 1] [--iters 500]
+    PYTHONPATH=. python benchmarks/reproduce_ngr.py inpaint [--size 64] [--iters 1000] [--rates 0.5,0.3,0.1] [--mask entry]
+    PYTHONPATH=. python benchmarks/reproduce_ngr.py video   [--size 64] [--frames 8] [--iters 1000]
+    PYTHONPATH=. python benchmarks/reproduce_ngr.py hsi     [--size 64] [--bands 16] [--iters 1000]
+    PYTHONPATH=. python benchmarks/reproduce_ngr.py deblur  [--size 128] [--kernel 1] [--iters 500]
 
 **CPU scale** (stated in every result file): every image is the largest centred square of the file, resized
 with Lanczos to ``--size`` (64 by default; the paper works at full size with 15000 inpainting / 4000 denoising
@@ -148,7 +148,7 @@ def cmd_inpaint(args, root, env):
                 rows.append(row)
             todo = [key for key in (*variants, "dip") if key not in row]
             for key in todo:
-                ckpt = C.run_checkpoint(args, "ngr_paper001", name, rate, key)  # --resume: inside the run too
+                ckpt = C.run_checkpoint(args, "reproduce_ngr", name, rate, key)  # --resume: inside the run too
                 if key == "dip":
                     row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask, checkpoint=ckpt)
                 else:
@@ -364,7 +364,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     args.size = args.size or (128 if args.command == "deblur" else 64)
     args.iters = args.iters or (500 if args.command == "deblur" else 1000)
-    root = C.require_data(args.data, f"ngr_paper001 {args.command}")
+    root = C.require_data(args.data, f"reproduce_ngr {args.command}")
     env = C.environment()
     {"inpaint": cmd_inpaint, "video": cmd_video, "hsi": cmd_hsi, "deblur": cmd_deblur}[args.command](args, root, env)
 

@@ -2,10 +2,10 @@
 quality against DIP, Barbara inpainting at equal wall time, and DRP as the prior inside DIP-ℓ0 (clip arts) and
 NGR (RGB inpainting) at equal wall time.
 
-    PYTHONPATH=. python benchmarks/drp_paper003.py denoise [--size 96] [--dip-iters 1500] [--drp-iters 1000] [--resume]
-    PYTHONPATH=. python benchmarks/drp_paper003.py inpaint [--size 128] [--dip-iters 500] [--drp-iters 3000]
-    PYTHONPATH=. python benchmarks/drp_paper003.py l0      [--images 1,2,3,4] [--iters 100]
-    PYTHONPATH=. python benchmarks/drp_paper003.py ngr     [--size 64] [--rate 0.3] [--ngr-iters 500] [--drp-iters 2000]
+    PYTHONPATH=. python benchmarks/reproduce_drp.py denoise [--size 96] [--dip-iters 1500] [--drp-iters 1000] [--resume]
+    PYTHONPATH=. python benchmarks/reproduce_drp.py inpaint [--size 128] [--dip-iters 500] [--drp-iters 3000]
+    PYTHONPATH=. python benchmarks/reproduce_drp.py l0      [--images 1,2,3,4] [--iters 100]
+    PYTHONPATH=. python benchmarks/reproduce_drp.py ngr     [--size 64] [--rate 0.3] [--ngr-iters 500] [--drp-iters 2000]
 
 **Timing.**  Each method's seconds per iteration ``τ`` come from a separate run *without* a reference (no metric
 inside the loop), after compilation; compile time is reported apart.  A method's image after ``t`` iterations does
@@ -27,10 +27,10 @@ trajectory at ``t = ⌊B / τ⌋``.
   ``y = x ⊙ m``), centre ``--size`` crop.  DIP: the official
   inpainting configuration (skip [128]×5 with skip 128, nearest, lr 0.01, input noise 0.03); DRP: preset
   ``inpainting`` (meshgrid seed, w 128, s 128, lr 0.05, λ 0.01).  Raw network outputs are scored (no compositing).
-* ``l0``: DIP-ℓ0 against DRP-ℓ0 (``drp-l0``) on the clip arts at the CPU scale of ``dip_l0_paper000.py`` (ground
+* ``l0``: DIP-ℓ0 against DRP-ℓ0 (``drp-l0``) on the clip arts at the CPU scale of ``reproduce_dip_l0.py`` (ground
   truth RGB·α downscaled ×6, re-compressed at JPEG q10), T = ``--iters`` ADMM iterations of K = 25 steps each.
 * ``ngr``: NGR (preset ``rgb-inpainting``) against DRP-NGR (``drp-ngr``) on the three Table-I images of
-  ``ngr_paper001.py`` (resized to ``--size``), per-pixel masks at ``--rate``.
+  ``reproduce_ngr.py`` (resized to ``--size``), per-pixel masks at ``--rate``.
 
 Writes ``benchmarks/results/drp_<command>_cpu.{md,json}`` (rewritten after every image).
 """
@@ -52,8 +52,8 @@ from jaxreg.methods import drp, ngr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-from dip_l0_paper000 import SCALES as L0_SCALES, clipart_case  # noqa: E402
-from ngr_paper001 import RGB_IMAGES  # noqa: E402
+from reproduce_dip_l0 import SCALES as L0_SCALES, clipart_case  # noqa: E402
+from reproduce_ngr import RGB_IMAGES  # noqa: E402
 
 KEY = jax.random.key(0)
 DENOISE_OTHERS = {"f16": "dip/denoising_F16_GT.png", "baby": "drp/set5_baby.png", "castle": "alr/castle.png"}
@@ -314,7 +314,7 @@ def cmd_l0(args, root):
         rows.append(pair_row(f"clip{i}", "dip-l0", methods.get("dip-l0"), "drp-l0", methods.get("drp-l0"), problem,
                              jnp.asarray(ref), args.iters, args.iters, args.time_iters))
         md = pair_markdown("Li et al. × Tran, Bui & Xin: DRP-ℓ0 against DIP-ℓ0 on the clip arts at equal wall time",
-                           f"Clip arts downscaled ×{factor} and re-compressed at JPEG q10 (as dip_l0_paper000 "
+                           f"Clip arts downscaled ×{factor} and re-compressed at JPEG q10 (as reproduce_dip_l0 "
                            f"--scale cpu); T = {args.iters} ADMM iterations, K = 25, λ 0.025, β 2; DIP-ℓ0 lr 1e-3 "
                            "(paper), DRP-ℓ0 lr 0.05 (chosen on astronaut, not a clip art).", rows, "dip-l0", "drp-l0")
         dump("drp_l0_cpu", rows, {}, md, args)

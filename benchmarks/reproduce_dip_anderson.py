@@ -2,17 +2,17 @@
 reduced size on a CPU: Table 1 (deconvolution), Table 2 (denoising) and the Fig. 2 regularisation study.  Table 3
 (single-pixel camera) is ``benchmarks/single_pixel.py --methods pnp-tv,tv,pnp-dip``.
 
-    PYTHONPATH=. python benchmarks/dip_paper002.py table1     # Wiener, ADMM + TV (λ 5e-3, 5e-2), Wiener + DIP
-    PYTHONPATH=. python benchmarks/dip_paper002.py table2     # DIP vs NLM (scikit-image) and BM3D if installed
-    PYTHONPATH=. /tmp/bm3d-venv/bin/python benchmarks/dip_paper002.py table2 --add-bm3d   # BM3D column afterwards
-    PYTHONPATH=. python benchmarks/dip_paper002.py fig2       # dropout / L1 / L2 against none: PSNR vs iterations
+    PYTHONPATH=. python benchmarks/reproduce_dip_anderson.py table1     # Wiener, ADMM + TV (λ 5e-3, 5e-2), Wiener + DIP
+    PYTHONPATH=. python benchmarks/reproduce_dip_anderson.py table2     # DIP vs NLM (scikit-image) and BM3D if installed
+    PYTHONPATH=. /tmp/bm3d-venv/bin/python benchmarks/reproduce_dip_anderson.py table2 --add-bm3d   # BM3D column afterwards
+    PYTHONPATH=. python benchmarks/reproduce_dip_anderson.py fig2       # dropout / L1 / L2 against none: PSNR vs iterations
 
 The deep prior is the paper's: the no-skip autoencoder (``jaxreg.nets.Autoencoder``, 5 scales of 128) fitted by
 Adam.  The paper trains with lr 1e-4 for up to 1e4 iterations on a GPU; to fit a 2-core CPU these runs use
 ``--lr`` (default 1e-3) and ``--iters`` (default 2000 for the tables, 1500 for the study), stated in every output.
 DIP output = the no-reference ES-WMV selection (``jaxreg``'s default stopping); the oracle (best PSNR of the
 trajectory against the clean image) is reported beside it, never used to choose.  Classical λ values are the
-paper's (Table 1) or stated.  Results: ``benchmarks/results/dip_paper002_<what>.{md,json}`` (+ ``.png`` plot for
+paper's (Table 1) or stated.  Results: ``benchmarks/results/dip_anderson_<what>.{md,json}`` (+ ``.png`` plot for
 fig2).  Images: DIP's ``restoration_kate.png`` and ``denoising_F16_GT.png`` from ``../shared/data/dip`` (the
 paper's House/Parrots/F-16/Baboon are not in the public data) and scikit-image's ``camera`` (paper: Cameraman);
 centre square, Lanczos-resized to ``--size``.
@@ -105,7 +105,7 @@ def table1(args, data_dir, env):
             print(f"{iname} σ={sigma:g}: Wiener {row['wiener']['psnr']:.2f}  TV5e-3 {row['tv_0.005']['psnr']:.2f}  "
                   f"TV5e-2 {row['tv_0.05']['psnr']:.2f}  Wiener+DIP {row['wiener_dip']['psnr']:.2f} "
                   f"(oracle {row['wiener_dip']['oracle']:.2f}, {row['wiener_dip']['run_s']:.0f} s)", flush=True)
-    fig = {"benchmark": "dip_paper002_table1", "environment": env, "args": vars(args), "kernel_size": size,
+    fig = {"benchmark": "dip_anderson_table1", "environment": env, "args": vars(args), "kernel_size": size,
            "rows": rows}
     hdr = ["image", "σ", "blurred", "Wiener", "ADMM + TV (λ 5e-3)", "ADMM + TV (λ 5e-2)",
            "Wiener + DIP (ES-WMV)", "Wiener + DIP oracle (iter)", "stop / iters", "DIP compile", "DIP run"]
@@ -128,7 +128,7 @@ def table1(args, data_dir, env):
         C.table(hdr, body), "",
         "Paper (House, Parrots; their sizes and settings), for orientation:", "",
         C.table(["image", "σ", "Wiener", "ADMM + TV (5e-3)", "ADMM + TV (5e-2)", "Wiener + NS"], paper), ""])
-    C.write_results("dip_paper002_table1", fig, md, args.out)
+    C.write_results("dip_anderson_table1", fig, md, args.out)
 
 
 # ------------------------------------------------------------------------------------------------ Table 2
@@ -157,7 +157,7 @@ def table2(args, data_dir, env):
               "F-16": crop(C.load_rgb(data_dir / "dip/denoising_F16_GT.png", args.size), args)}
     previous, bm3d_env = None, None
     if args.add_bm3d:  # fill the BM3D column of a recorded table (same images and noise), DIP and NLM kept
-        recorded = json.loads((Path(args.out or C.RESULTS) / "dip_paper002_table2.json").read_text())
+        recorded = json.loads((Path(args.out or C.RESULTS) / "dip_anderson_table2.json").read_text())
         previous = {(r["image"], r["sigma"]): r for r in recorded["rows"]}
         env, bm3d_env = recorded["environment"], env
         for name in ("size", "crop", "lr", "iters", "patience"):
@@ -186,7 +186,7 @@ def table2(args, data_dir, env):
                   f"(oracle {row['dip']['oracle']:.2f}, {row['dip']['run_s']:.0f} s)", flush=True)
     bm3d_note = None if any(r["bm3d"] for r in rows) else \
         f"BM3D not run: the optional bm3d package is not installed in this Python ({sys.executable})."
-    fig = {"benchmark": "dip_paper002_table2", "environment": env, "args": vars(args), "rows": rows,
+    fig = {"benchmark": "dip_anderson_table2", "environment": env, "args": vars(args), "rows": rows,
            "bm3d_note": bm3d_note, "bm3d_environment": bm3d_env}
     hdr = ["image", "σ", "noisy", "NLM", "BM3D", "DIP (ES-WMV)", "DIP oracle (iter)", "stop / iters", "NLM time",
            "BM3D time", "DIP compile", "DIP run"]
@@ -209,7 +209,7 @@ def table2(args, data_dir, env):
         C.table(hdr, body), "", *( [bm3d_note, ""] if bm3d_note else []),
         "Paper (Cameraman, F-16 at their size; NLM / (C)BM3D / NS), for orientation:", "",
         C.table(["image", "σ", "NLM", "BM3D", "NS"], paper), ""])
-    C.write_results("dip_paper002_table2", fig, md, args.out)
+    C.write_results("dip_anderson_table2", fig, md, args.out)
 
 
 # ------------------------------------------------------------------------------------------------ Fig. 2
@@ -237,7 +237,7 @@ def fig2(args, data_dir, env):
     timings["dropout sweep"] = dict(s.timings)
     final = {v: {t: float(np.mean(c[t][-args.final_window:])) for t in targets} for v, c in curves.items()}
     lower = {v: {t: final[v][t] < final["none"][t] for t in targets} for v in ("dropout", "L1", "L2")}
-    fig = {"benchmark": "dip_paper002_fig2", "environment": env, "args": vars(args), "curves": curves,
+    fig = {"benchmark": "dip_anderson_fig2", "environment": env, "args": vars(args), "curves": curves,
            "final": final, "lower_than_none": lower, "timings": timings}
     _plot(curves, args, Path(args.out) if args.out else C.RESULTS)
     hdr = ["target"] + [f"{v}" for v in curves] + ["each regulariser lower than none?"]
@@ -256,10 +256,10 @@ def fig2(args, data_dir, env):
         C.table(hdr, body), "",
         f"Paper's finding (each of dropout, L1, L2 lowers the final PSNR for all three targets): "
         f"{'reproduced' if verdict else 'NOT reproduced in every case (see the table)'}.", "",
-        "![PSNR against iterations](dip_paper002_fig2.png)", "",
+        "![PSNR against iterations](dip_anderson_fig2.png)", "",
         "Time: " + "; ".join(f"{k}: compile {C.fmt_s(v['compile_s'])}, run {C.fmt_s(v['run_s'])}"
                              for k, v in timings.items()) + " (each call runs its 3 × 3 or 3 fits together).", ""])
-    C.write_results("dip_paper002_fig2", fig, md, args.out)
+    C.write_results("dip_anderson_fig2", fig, md, args.out)
 
 
 def _plot(curves, args, out: Path):
@@ -282,7 +282,7 @@ def _plot(curves, args, out: Path):
     axes[0].legend()
     figure.tight_layout()
     out.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out / "dip_paper002_fig2.png", dpi=110)
+    figure.savefig(out / "dip_anderson_fig2.png", dpi=110)
 
 
 def main(argv=None):
@@ -310,7 +310,7 @@ def main(argv=None):
     args.iters = args.iters or (1000 if args.what == "fig2" else 2000)
     default_sigmas = {"table1": "1e-3,1e-2,1e-1", "table2": "5e-3,1e-2,5e-2,1e-1,5e-1", "fig2": "0.1"}
     args.sigmas = [float(v) for v in (args.sigmas or default_sigmas[args.what]).split(",")]
-    data_dir = C.require_data(args.data, f"dip_paper002 {args.what}")
+    data_dir = C.require_data(args.data, f"reproduce_dip_anderson {args.what}")
     env = C.environment()
     {"table1": table1, "table2": table2, "fig2": fig2}[args.what](args, data_dir, env)
 

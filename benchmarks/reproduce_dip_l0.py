@@ -1,10 +1,10 @@
 """DIP-ℓ0 (Tran, Bui & Xin, "Deep image prior with L0 gradient regularizer for image smoothing"): Table 2 (JPEG q10
 clip art), Table 1 (NKS), Table 3 (time), and the λ × β grid as one compiled call.
 
-    PYTHONPATH=. python benchmarks/dip_l0_paper000.py table2 [--scale cpu|paper] [--images 1,2,...]
-    PYTHONPATH=. python benchmarks/dip_l0_paper000.py table1 [--scale cpu|paper] [--val N] [--test N]
-    PYTHONPATH=. python benchmarks/dip_l0_paper000.py grid   [--scale cpu] [--image 1] [--num-iters 20]
-    PYTHONPATH=. python benchmarks/dip_l0_paper000.py timing                 # Table 3: full-size time per iteration
+    PYTHONPATH=. python benchmarks/reproduce_dip_l0.py table2 [--scale cpu|paper] [--images 1,2,...]
+    PYTHONPATH=. python benchmarks/reproduce_dip_l0.py table1 [--scale cpu|paper] [--val N] [--test N]
+    PYTHONPATH=. python benchmarks/reproduce_dip_l0.py grid   [--scale cpu] [--image 1] [--num-iters 20]
+    PYTHONPATH=. python benchmarks/reproduce_dip_l0.py timing                 # Table 3: full-size time per iteration
 
 **Scales.**  ``--scale paper``: full-size images, the shipped q10 JPEGs, T = 100, K = 25 (for a GPU: about
 1.9 s per Adam step on this 2-core CPU at 400×378, so about 80 min per image).  ``--scale cpu`` (the default, stated in
@@ -119,7 +119,7 @@ def deep_method(name: str, args, beta: float):
 
 def run_deep(name, problem, ref, args, beta, image=""):
     iters = args.num_iters if name == "dip-l0" else args.dip_iters
-    ckpt = C.run_checkpoint(args, "dip_l0_paper000", image, name)  # --resume: resume inside the image too
+    ckpt = C.run_checkpoint(args, "reproduce_dip_l0", image, name)  # --resume: resume inside the image too
     r = jaxreg.solve(problem, deep_method(name, args, beta), key=KEY, num_iters=iters, reference=jnp.asarray(ref),
                      chunk_size=50 if name == "dip-l0" else 100, checkpoint=ckpt, checkpoint_every=100)
     n = r.num_iters
@@ -178,7 +178,7 @@ def run_table(kind, cases, args, beta, out_name, env, paper_cols, tune=None):
                 rows.append(row)
                 done[name] = row
             write_table(kind, rows, args, env, paper_cols, out_name, tune)
-            C.drop_checkpoint(C.run_checkpoint(args, "dip_l0_paper000", name, m))
+            C.drop_checkpoint(C.run_checkpoint(args, "reproduce_dip_l0", name, m))
         # every image has its own shape, hence its own executables: without this, XLA:CPU's code mappings pile
         # up and, after about 8 clip arts, LLVM fails with "Cannot allocate memory" (vm.max_map_count)
         jax.clear_caches()
@@ -359,7 +359,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.num_iters is None:
         args.num_iters = {"grid": 20, "timing": 2}.get(args.command, 100)
-    root = C.require_data(args.data, f"dip_l0_paper000 {args.command}")
+    root = C.require_data(args.data, f"reproduce_dip_l0 {args.command}")
     env = C.environment()
     {"table2": cmd_table2, "table1": cmd_table1, "grid": cmd_grid, "timing": cmd_timing}[args.command](args, root, env)
 

@@ -1,10 +1,10 @@
 """ALR (Prost, Houdard, Almansa & Papadakis, "Learning local regularization for variational image restoration",
 SSVM 2021) at CPU scale: the shipped critic, denoising, noise-level generalisation (Table 1), deblurring.
 
-    PYTHONPATH=. python benchmarks/alr_paper004.py train        [--steps 15000]   # writes jaxreg/weights/alr_cnn15.msgpack
-    PYTHONPATH=. python benchmarks/alr_paper004.py denoise      [--size 192]      # Table 2 against tuned TV and BM3D
-    PYTHONPATH=. python benchmarks/alr_paper004.py generalise   [--steps 3000]    # Table 1: critics at two fixed σ and a range
-    PYTHONPATH=. python benchmarks/alr_paper004.py deblur       [--size 128]      # the 12 kernels against Wiener and TV
+    PYTHONPATH=. python benchmarks/reproduce_alr.py train        [--steps 15000]   # writes jaxreg/weights/alr_cnn15.msgpack
+    PYTHONPATH=. python benchmarks/reproduce_alr.py denoise      [--size 192]      # Table 2 against tuned TV and BM3D
+    PYTHONPATH=. python benchmarks/reproduce_alr.py generalise   [--steps 3000]    # Table 1: critics at two fixed σ and a range
+    PYTHONPATH=. python benchmarks/reproduce_alr.py deblur       [--size 128]      # the 12 kernels against Wiener and TV
 
 Training photos: scikit-image's bundled photographs that are public domain or CC0 (list below); the test images
 come from ``../shared/data`` and are never used for training.  Results go to ``benchmarks/results/alr_*``.
