@@ -78,11 +78,6 @@ def l0_energy(smooth, image, lam):
 # ------------------------------------------------------------------------------------------------
 # helpers on (H, W) label maps
 # ------------------------------------------------------------------------------------------------
-def _segment(op, values, segments, n):
-    """``op`` (a ``jax.ops.segment_*``) of an ``(H, W, …)`` array over the ``(H, W)`` ids ``segments``."""
-    return op(values.reshape((-1,) + values.shape[2:]), segments.reshape(-1), num_segments=n)
-
-
 def _edge_pairs(x):
     """The two ends of every horizontal and vertical pixel edge: ``((left, right), (top, bottom))``."""
     return (x[:, :-1], x[:, 1:]), (x[:-1], x[1:])
