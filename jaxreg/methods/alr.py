@@ -64,7 +64,7 @@ def paper_lam(sigma: float) -> float:
 
 def default_lam(sigma, critic: LearnedCritic):
     """λ for noise level σ with ``critic``: its calibrated table (``config["lam_by_sigma"]``, written by
-    ``benchmarks/alr_paper004.py calibrate``) interpolated linearly through (0, 0) and proportional above its last
+    ``benchmarks/reproduce_alr.py calibrate``) interpolated linearly through (0, 0) and proportional above its last
     σ; the paper's values (:func:`paper_lam`) for a critic without one.  Works on traced σ."""
     table = critic.config.get("lam_by_sigma", {}).get("table")
     points = sorted((float(s), float(l)) for s, l in table.items()) if table else list(PAPER_LAM)
