@@ -663,20 +663,20 @@ def case_summary(args, data_dir, env):
         for key, what in (("gap_lambda", "SURE: TV weight"), ("gap_full", "SURE: weight + stop, to the oracle iterate")):
             g = [r[key] for r, _ in recs]
             rows.append(["denoising (64²)", method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", files])
-    for name, crit in (("selection_stopping", "sure"), ("selection_stopping_diptv", "sure"),
-                       ("selection_stopping_drp", "sure"), ("selection_stopping_ngr", "sure"),
-                       ("selection_inpaint-net", "holdout"), ("selection_clipart-net", "j-invariance")):
-        d = _load(out, name)
-        if d is None:
-            continue
-        for method in sorted({r["method"] for r in d["rows"]}):
-            sub = [r for r in d["rows"] if r["method"] == method]
+    # stopping rows: one per (case, method) over every recorded file of the case (runs may be split by crop)
+    for pattern, crit in (("selection_stopping*.json", "sure"), ("selection_inpaint-net*.json", "holdout"),
+                          ("selection_clipart-net*.json", "j-invariance")):
+        by_method = {}
+        for path in sorted(out.glob(pattern)):
+            for r in _load(out, path.stem)["rows"]:
+                by_method.setdefault(r["method"], []).append((r, path.stem))
+        case = {"sure": "stopping, σ 0.1 (64² crops)", "holdout": "inpainting stop (64²)",
+                "j-invariance": "JPEG clip-art stop (64²)"}[crit]
+        for method, recs in sorted(by_method.items()):
+            files = ", ".join(sorted({f for _, f in recs}))
             for key, what in ((crit, f"stopping by {crit}"), ("es_wmv", "stopping by ES-WMV")):
-                g = [r["oracle"] - r[key] for r in sub]
-                case = {"sure": "stopping, σ 0.1 (64² crops)", "holdout": "inpainting stop (64²)",
-                        "j-invariance": "JPEG clip-art stop (64²)"}[crit]
-                rows.append([case, method, what,
-                             len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", name])
+                g = [r["oracle"] - r[key] for r, _ in recs]
+                rows.append([case, method, what, len(g), f"{np.mean(g):.3f}", f"{np.max(g):.3f}", files])
     lines = ["# Choosing λ and the stopping time without the clean image: summary", "",
              f"Generated {env['date'] if 'date' in env else ''} by `python benchmarks/selection.py summary` from the "
              "recorded `selection_*.json` files (each row names its file, which records its command, commit, "
