@@ -625,26 +625,35 @@ def cmd_run(args) -> int:
         return _report_validation([(c, mode, cmd) for c, _, cmd in _all_commands(cases, (mode,), out, args.data)])
     print(f"run.py: {len(cases)} case(s), mode {mode}, output folder {out or RESULTS}, timeout {timeout:g} s per case",
           flush=True)
-    records, t0 = [], time.perf_counter()
+    records, t0, interrupted = [], time.perf_counter(), False
     for c in cases:
-        records.append(run_case(c, mode, out, timeout, args.data))
+        try:
+            records.append(run_case(c, mode, out, timeout, args.data))
+        except KeyboardInterrupt:  # the running script was ended (run_one); report what finished
+            interrupted = True
+            records.append({"case": c.name, "mode": mode, "runs": [], "status": "interrupted", "missing": [],
+                            "wall_s": None})
+            print(f"\n=== {c.name}: interrupted; not run: {', '.join(x.name for x in cases[len(records):]) or '-'}",
+                  flush=True)
+            break
         print(f"=== {c.name}: {records[-1]['status']} in {records[-1]['wall_s']:.1f} s", flush=True)
     total = time.perf_counter() - t0
     failed = [r for r in records if not r["status"].startswith(("ok", "skipped"))]
     print("\nsummary:")
     width = max(len(r["case"]) for r in records)
     for r in records:
-        print(f"  {r['case']:<{width}}  {r['wall_s']:8.1f} s  {r['status']}")
+        print(f"  {r['case']:<{width}}  {r['wall_s'] or 0:8.1f} s  {r['status']}")
         if not r["status"].startswith(("ok", "skipped")) and r["runs"]:
             for line in r["runs"][-1]["tail"][-5:]:
                 print(f"  {'':<{width}}      | {line}")
-    print(f"  {'total':<{width}}  {total:8.1f} s  {len(failed)} failed of {len(records)}")
+    print(f"  {'total':<{width}}  {total:8.1f} s  {len(failed)} failed of {len(records)}"
+          + (f" (interrupted; {len(cases) - len(records)} not run)" if interrupted else ""))
     if out is not None:
         summary = {"mode": mode, "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                    "python": sys.executable, "timeout_s": timeout, "total_s": round(total, 1), "cases": records}
         (out / "run_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"wrote {out / 'run_summary.json'}")
-    return 1 if failed else 0
+    return 130 if interrupted else 1 if failed else 0
 
 
 def _exec(argv: list) -> None:
