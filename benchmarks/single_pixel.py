@@ -111,7 +111,8 @@ def main(argv=None):
                 name, kw = METHODS[mname]
                 base = methods.get(name, **kw)
                 row = {"image": iname, "shape": list(clean.shape), "cf": cf, "measurements": int(y.shape[0]),
-                       "method": mname, "psnr_backprojection": back, "rho": float(base.rho)}
+                       "method": mname, "psnr_backprojection": back,
+                       "rho": None if base.rho is None else float(base.rho)}  # None: the default, chosen from λ
                 if mname == "pnp-dip":
                     prior = DIPPrior(lr=args.dip_lr, num_inner=args.dip_inner)
                     m = base.replace(prior=prior)
