@@ -218,9 +218,9 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
     if plan is not None and plan.grouped:
         pkey = probe_key(key)
         if isinstance(problem, (list, tuple)):
-            problem = [_grouped(plan, p, pkey) for p in problem]
+            problem = [_driver.grouped_problem(plan, p, pkey) for p in problem]
         else:
-            problem = _grouped(plan, problem, pkey)
+            problem = _driver.grouped_problem(plan, problem, pkey)
 
     levels = ["grid"]
     if num_seeds is not None:
@@ -257,10 +257,6 @@ def sweep(problem, method, grid: dict, *, key, num_iters: int, reference=None, m
                        history=history, status=trim(out["status"]),
                        num_iters=trim(out["iterations"]), timings=timings, state=state,
                        select=None if plan is None else plan.select)
-
-
-def _grouped(plan, problem, key):
-    return _driver.grouped_problem(plan, problem, key)
 
 
 def _output_batched(method, params, state, depth):
