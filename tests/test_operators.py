@@ -103,7 +103,8 @@ def _dense(problem, mu, rho, weights, circular=True):
     """The matrix of the normal operator, column by column (one vmapped, jitted call)."""
     shape = problem.image_shape
     n = int(np.prod(shape))
-    matvec = lambda e: problem.normal_matvec(e.reshape(shape), mu, rho, weights, circular).ravel()  # noqa: E731
+    m = problems.normal_operator(problem, mu=mu, rho=rho, diff_weights=weights, circular=circular)
+    matvec = lambda e: m.apply(e.reshape(shape)).ravel()  # noqa: E731
     return np.asarray(jax.jit(jax.vmap(matvec))(jnp.eye(n))).T
 
 
@@ -127,11 +128,12 @@ def test_exact_normal_solve_equals_dense_solve_x64(name):
         y = jax.random.uniform(key, (8, 8, 3), dtype=jnp.float64)
         problem, weights = _x64_problems(y, jax.random.key(1))[name]
         assert problem.y.dtype == jnp.float64
-        assert problem.normal_solve_is_exact(weights)
+        m = problems.normal_operator(problem, mu=0.3, rho=2.0, diff_weights=weights)
+        assert m.is_exact
         b = jax.random.normal(jax.random.key(2), (8, 8, 3), dtype=jnp.float64)
         mu, rho = 0.3, 2.0
         x_dense = np.linalg.solve(_dense(problem, mu, rho, weights), np.asarray(b).ravel())
-        x_fast = np.asarray(problem.solve_normal(b, mu, rho, weights)).ravel()
+        x_fast = np.asarray(ops.solve_normal(m, b)).ravel()
         assert x_fast.dtype == np.float64
         assert np.max(np.abs(x_fast - x_dense)) <= 1e-8
 
@@ -142,8 +144,84 @@ def test_conjugate_gradient_fallback_matches_dense_solve(boundary, circular):
         y = jax.random.uniform(jax.random.key(0), (8, 8, 3), dtype=jnp.float64)
         problem = problems.Deblur(y, jnp.ones((3, 3)) / 9.0, boundary=boundary)
         weights = {0: 0.5, 1: 0.5}
-        assert not problem.normal_solve_is_exact(weights, circular)
+        m = problems.normal_operator(problem, mu=0.1, diff_weights=weights, circular=circular)
+        assert m.structure == "cg"
         b = jax.random.normal(jax.random.key(2), (8, 8, 3), dtype=jnp.float64)
         x_dense = np.linalg.solve(_dense(problem, 0.1, 1.0, weights, circular), np.asarray(b).ravel())
-        x_cg = problem.solve_normal(b, 0.1, 1.0, weights, circular=circular, cg_iters=500, cg_tol=1e-13)
+        x_cg = ops.solve_normal(m, b, cg_iters=500, cg_tol=1e-13)
         assert np.max(np.abs(np.asarray(x_cg).ravel() - x_dense)) <= 1e-8
+
+
+# --- the normal operator's structure picks the solver; new operators can join ------------------------------------
+def _structure_cases():
+    y = np.random.default_rng(0).uniform(size=(8, 8, 3)).astype(np.float32)
+    mask = np.random.default_rng(1).uniform(size=(8, 8)) > 0.5
+    kernel = np.ones((3, 3), np.float32) / 9.0
+    had = ops.SubsampledHadamard.from_compression(y.shape, 2.0)
+    sr_c = problems.SuperResolution(y[::2, ::2], 2, boundary="circular")
+    sr_r = problems.SuperResolution(y[::2, ::2], 2)
+    d = {0: 1.0, 1: 1.0}
+    return [  # (problem, diff_weights, circular, expected structure)
+        (problems.Denoise(y), {}, True, "scalar"), (problems.Denoise(y), d, True, "fft"),
+        (problems.Denoise(y), d, False, "dct"), (problems.Inpaint(y, mask), {}, True, "diagonal"),
+        (problems.Inpaint(y, mask), d, True, "cg"), (problems.Deblur(y, kernel), d, True, "fft"),
+        (problems.Deblur(y, kernel), {}, False, "fft"), (problems.Deblur(y, kernel), d, False, "cg"),
+        (problems.Deblur(y, kernel, boundary="replicate"), {}, True, "cg"),
+        (problems.CompressiveSensing(had(y), had), {}, True, "hadamard"),
+        (problems.CompressiveSensing(had(y), had), d, True, "cg"),
+        (sr_c, d, True, "polyphase"), (sr_c, d, False, "cg"), (sr_r, {}, True, "cg"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(14))
+def test_normal_operator_structure_and_solution(case):
+    problem, dw, circular, expected = _structure_cases()[case]
+    m = problems.normal_operator(problem, mu=0.2, rho=1.5, diff_weights=dw, circular=circular)
+    assert m.structure == expected and m.is_exact == (expected != "cg")
+    b = jax.random.normal(jax.random.key(case), problem.image_shape)
+    x = ops.solve_normal(m, b, cg_iters=400, cg_tol=1e-7)
+    np.testing.assert_allclose(m.apply(x), b, atol=2e-4 * float(jnp.abs(b).max()))
+    # jit with the leaves traced (structure is static), and vmap over μ: each equals its own solve
+    mus = jnp.asarray([0.1, 0.4])
+    batched = jax.jit(jax.vmap(lambda mu: ops.solve_normal(m.replace(mu=mu), b, cg_iters=400, cg_tol=1e-7)))(mus)
+    for mu, xb in zip(mus, batched):
+        np.testing.assert_allclose(xb, ops.solve_normal(m.replace(mu=mu), b, cg_iters=400, cg_tol=1e-7),
+                                   atol=1e-4 * float(jnp.abs(xb).max()))
+
+
+def test_normal_operator_rejects_bad_input_and_new_operators_register_an_exact_solve():
+    y = np.zeros((8, 8, 3), np.float32)
+    m = problems.normal_operator(problems.Denoise(y), diff_weights={0: 1.0})
+    with pytest.raises(ValueError, match="right-hand side has shape"):
+        ops.solve_normal(m, jnp.zeros((8, 8, 1)))
+    with pytest.raises(ValueError, match="method must be"):
+        ops.solve_normal(m, jnp.zeros((8, 8, 3)), method="lu")
+    with pytest.raises(ValueError, match="NormalOperator"):
+        ops.solve_normal(problems.Denoise(y), jnp.zeros((8, 8, 3)))
+
+    class Scale(ops.LinearOperator):  # A = 2 I: AᵀA = 4 I, exact as a scalar when there is no difference term
+        def apply(self, x):
+            return 2.0 * x
+
+    Scale = ops.base.pytree_dataclass(Scale)
+    Scale.example = classmethod(lambda cls, key, shape=(8, 8, 3): cls(tuple(shape)))
+    calls = []
+
+    def rule(n):
+        if n.differences:
+            return None
+        calls.append(1)
+        return "scalar", lambda b: b / (n.mu + 4.0 * n.rho)
+
+    n = ops.NormalOperator((8, 8, 3), op=Scale((8, 8, 3)), mu=0.5, rho=1.0, diff_weights={})
+    assert n.structure == "cg"
+    ops.register_normal_solver(Scale, rule)
+    try:
+        b = jax.random.normal(jax.random.key(0), (8, 8, 3))
+        assert n.structure == "scalar"
+        np.testing.assert_allclose(ops.solve_normal(n, b), b / 4.5, rtol=1e-6)
+        assert calls and n.replace(diff_weights={0: 1.0}).structure == "cg"
+        with pytest.raises(ValueError, match="LinearOperator subclass"):
+            ops.register_normal_solver(int, rule)
+    finally:
+        ops.normal._RULES.pop(Scale)

@@ -12,7 +12,8 @@ import jaxreg
 from jaxreg import data, methods, problems, selection
 from jaxreg._pytree import pytree_dataclass, static
 from jaxreg.methods.base import Method
-from jaxreg.operators import difference_symbol, kernel_otf
+from jaxreg.operators import difference_symbol, kernel_otf, solve_normal
+from jaxreg.problems import normal_operator
 from jaxreg.tune import default_criterion
 
 KEY = jax.random.key(0)
@@ -443,7 +444,6 @@ def _cs_problem(shape=(16, 16, 3), compression=2.0, mask=None, operator="hadamar
 def test_measurement_mask_model_adjoint_gradient_and_exact_hadamard_solve(operator, shared):
     import types
     from jaxreg.operators import check_adjoint, fwht
-    from jaxreg.problems.base import Problem
     full, x = _cs_problem(operator=operator)
     m_rows, c = full.y.shape
     keep = jax.random.uniform(jax.random.key(13), (m_rows,) if shared else (m_rows, c)) < 0.7
@@ -463,18 +463,19 @@ def test_measurement_mask_model_adjoint_gradient_and_exact_hadamard_solve(operat
     # (μ I + ρ AᵀMA) x = b: the Hadamard-domain diagonal solve equals conjugate gradients with the mask
     b = jax.random.normal(jax.random.key(16), p.image_shape)
     mu, rho = 0.3, 2.0
-    cg = Problem.solve_normal(p, b, mu, rho, cg_iters=500, cg_tol=1e-7)
-    np.testing.assert_allclose(p.normal_matvec(cg, mu, rho), b, atol=1e-4)
+    normal = normal_operator(p, mu=mu, rho=rho)
+    cg = solve_normal(normal, b, method="cg", cg_iters=500, cg_tol=1e-7)
+    np.testing.assert_allclose(normal.apply(cg), b, atol=1e-4)
     if operator == "hadamard":
-        assert p.normal_solve_is_exact()
-        exact = p.solve_normal(b, mu, rho)
+        assert normal.structure == "hadamard"
+        exact = solve_normal(normal, b)
         np.testing.assert_allclose(exact, cg, atol=1e-5)
-        np.testing.assert_allclose(p.normal_matvec(exact, mu, rho), b, atol=1e-5)
+        np.testing.assert_allclose(normal.apply(exact), b, atol=1e-5)
         # without a mask: the solve is bit-identical to the unmasked formula (SᵀS from sampled_fraction)
         h, w, _ = full.image_shape
         old = fwht(jnp.where((den := mu + rho * full.op.sampled_fraction()) > 0,
                              fwht(b.reshape(h * w, c)) / den, 0.0)).reshape(b.shape)
-        np.testing.assert_array_equal(full.solve_normal(b, mu, rho), old)
+        np.testing.assert_array_equal(solve_normal(normal_operator(full, mu=mu, rho=rho), b), old)
         np.testing.assert_array_equal(full.forward(x), full.op.apply(x))
         np.testing.assert_array_equal(full.data_grad(z), full.op.adjoint(full.op.apply(z) - full.y))
 

@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import jaxreg
 import jaxreg.data
 from jaxreg import Status, methods, problems
+from jaxreg.operators import solve_normal
+from jaxreg.problems import normal_operator
 from helpers import Blowup, Relax, TRACES
 
 KEY = jax.random.key(0)
@@ -33,7 +35,7 @@ def test_tikhonov_reaches_closed_form_minimiser(kind, noisy, photo):
     else:
         p = problems.Deblur(noisy, jnp.ones((3, 3)) / 9.0)
     r = jaxreg.solve(p, methods.get("tikhonov", lam=lam, tol=1e-6), key=KEY, num_iters=300, reference=photo)
-    closed = p.solve_normal(p.adjoint(p.y), 0.0, 1.0, {0: lam, 1: lam})
+    closed = solve_normal(normal_operator(p, diff_weights={0: lam, 1: lam}), p.adjoint(p.y))
     assert r.status == Status.CONVERGED
     assert r.num_iters < 300
     np.testing.assert_allclose(r.image, closed, atol=2e-4)
@@ -49,7 +51,7 @@ def test_tikhonov_inpainting_matches_conjugate_gradient_solution(photo):
     mask = np.asarray(jax.random.uniform(jax.random.key(3), (32, 32, 1)) > 0.5, np.float32)
     p = problems.Inpaint(photo * mask, mask)
     r = jaxreg.solve(p, methods.get("tikhonov", lam=0.05, tol=1e-7), key=KEY, num_iters=500)
-    ref = p.solve_normal(p.adjoint(p.y), 0.0, 1.0, {0: 0.05, 1: 0.05}, cg_iters=2000, cg_tol=1e-7)
+    ref = solve_normal(normal_operator(p, diff_weights={0: 0.05, 1: 0.05}), p.adjoint(p.y), cg_iters=2000, cg_tol=1e-7)
     np.testing.assert_allclose(r.image, ref, atol=1e-3)
 
 
@@ -130,7 +132,7 @@ def test_image_smaller_than_the_ssim_window_records_psnr_only():
 def test_singular_fft_solve_is_finite_and_float32_stays_float32_under_x64(photo):
     kernel = np.ones((1, 2), np.float32) / 2.0  # spectral zero at the Nyquist column
     p = problems.Deblur(jaxreg.data.blur(photo, kernel), kernel)
-    x = p.solve_normal(p.adjoint(p.y), 0.0, 1.0)  # (AᵀA)⁺Aᵀy
+    x = solve_normal(normal_operator(p), p.adjoint(p.y))  # (AᵀA)⁺Aᵀy
     assert np.all(np.isfinite(x))
     np.testing.assert_allclose(p.forward(x), p.y, atol=1e-3)  # consistent system: exact fit
     with jax.enable_x64(True):
@@ -138,4 +140,4 @@ def test_singular_fft_solve_is_finite_and_float32_stays_float32_under_x64(photo)
         mask[::3] = 0
         q = problems.Inpaint(photo, mask)
         assert q.forward(jnp.asarray(photo)).dtype == jnp.float32
-        assert q.solve_normal(jnp.asarray(photo), 0.1, 1.0).dtype == jnp.float32
+        assert solve_normal(normal_operator(q, mu=0.1), jnp.asarray(photo)).dtype == jnp.float32

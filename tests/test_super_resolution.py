@@ -11,7 +11,9 @@ import jaxreg
 from jaxreg import data, metrics, methods, operators as ops, problems
 from jaxreg.cli import main
 from jaxreg.methods import dip, drp
+from jaxreg.operators import solve_normal
 from jaxreg.operators.resample import KERNELS, resampling_kernel
+from jaxreg.problems import normal_operator
 
 ALL_KERNELS = list(KERNELS) + ["array"]
 
@@ -91,20 +93,22 @@ def test_polyphase_solve_equals_a_dense_solve_in_x64(kernel, factor):
         n = int(np.prod(shape))
         b = jax.random.normal(jax.random.key(1), shape, jnp.float64)
         for mu, rho, dw in [(0.3, 1.7, {}), (0.0, 1.0, {0: 0.5, 1: 0.2}), (0.1, 2.0, {0: 0.5, 2: 0.3})]:
-            assert p.normal_solve_is_exact(dw, True)
-            columns = jax.jit(jax.vmap(lambda e: p.normal_matvec(e.reshape(shape), mu, rho, dw).ravel()))
+            m = normal_operator(p, mu=mu, rho=rho, diff_weights=dw)
+            assert m.structure == "polyphase"
+            columns = jax.jit(jax.vmap(lambda e: m.apply(e.reshape(shape)).ravel()))
             dense = np.linalg.solve(np.asarray(columns(jnp.eye(n))).T, np.asarray(b).ravel())
-            fast = np.asarray(p.solve_normal(b, mu, rho, dw)).ravel()
+            fast = np.asarray(solve_normal(m, b)).ravel()
             np.testing.assert_allclose(fast, dense, rtol=1e-9, atol=1e-9 * np.abs(dense).max())
 
 
 def test_replicate_boundary_solves_by_cg():
     x = data.sample_image("astronaut", size=32)
     p = problems.SuperResolution(data.downsample(x, 2), 2)
-    assert not p.normal_solve_is_exact({0: 1.0}, False)
+    assert normal_operator(p, diff_weights={0: 1.0}, circular=False).structure == "cg"
     b = p.adjoint(p.y)
-    sol = p.solve_normal(b, 0.05, 1.0, {0: 0.1, 1: 0.1}, circular=False, cg_iters=300, cg_tol=1e-7)
-    res = p.normal_matvec(sol, 0.05, 1.0, {0: 0.1, 1: 0.1}, circular=False) - b
+    m = normal_operator(p, mu=0.05, diff_weights={0: 0.1, 1: 0.1}, circular=False)
+    sol = solve_normal(m, b, cg_iters=300, cg_tol=1e-7)
+    res = m.apply(sol) - b
     assert float(jnp.linalg.norm(res) / jnp.linalg.norm(b)) < 1e-4
 
 
@@ -168,7 +172,7 @@ def test_tv_with_the_exact_circular_solve_matches_cg(sr48):
     pc = problems.SuperResolution(data.downsample(x, 4, boundary="circular"), 4, boundary="circular")
     exact = jaxreg.solve(pc, methods.get("tv", lam=1e-3), key=jax.random.key(0), num_iters=40)
     cg = jaxreg.solve(pc, methods.get("tv", lam=1e-3, cg_iters=200), key=jax.random.key(0), num_iters=40)
-    assert pc.normal_solve_is_exact({0: 1.0, 1: 1.0}, True)
+    assert normal_operator(pc, diff_weights={0: 1.0, 1: 1.0}).is_exact
     np.testing.assert_allclose(exact.image, cg.image, atol=2e-3)
 
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 import jaxreg
 from jaxreg import _driver, methods, problems
+from jaxreg.operators import solve_normal
 from helpers import Relax, TRACES
 
 KEY = jax.random.key(0)
@@ -22,7 +23,7 @@ GRID = {"lam": [0.02, 0.05, 0.1, 0.2, 0.5, 1.0], "tol": [1e-4, 1e-6]}  # 6 × 2 
 def synthetic_problem():
     """A smooth random image with noise (deterministic; also rebuilt in the sharded subprocess)."""
     x = jax.random.uniform(jax.random.key(7), (32, 32, 3))
-    x = problems.Denoise(x).solve_normal(x, 0.0, 1.0, {0: 2.0, 1: 2.0})
+    x = solve_normal(problems.normal_operator(problems.Denoise(x), diff_weights={0: 2.0, 1: 2.0}), x)
     y = x + 0.1 * jax.random.normal(jax.random.key(8), x.shape)
     return problems.Denoise(y), x
 

@@ -5,7 +5,7 @@ See :mod:`jaxreg.regularizers.l0` for the algorithm.  ``lam`` is Xu's λ; ``β``
 once ``β ≥ beta_max``: ``lam = 0.02`` takes 22 iterations, so ``num_iters`` only needs to be large
 enough.  For ``A = I`` (smoothing, JPEG artefacts, denoising) this is exactly the authors'
 ``L0Smoothing.m``; for other problems the S-update solves ``(AᵀA + β DᵀD) S = Aᵀy + β Dᵀ(h, v)``
-through ``problem.solve_normal`` (exact by FFT for circular blur, CG otherwise).
+through :func:`jaxreg.operators.solve_normal` (exact by FFT for circular blur, CG otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import jax.numpy as jnp
 
 from .._checks import is_concrete
 from .._pytree import pytree_dataclass
+from ..operators import solve_normal
+from ..problems import normal_operator
 from ..problems.identity import IdentityProblem
 from ..regularizers.l0 import SPATIAL, keep_mean, l0_iteration
 from .base import Method
@@ -48,7 +50,8 @@ class L0Smoothing(Method):
 
     def step(self, state, problem):
         def solve(b, beta):
-            s = problem.solve_normal(b, 0.0, 1.0, {SPATIAL[0]: beta, SPATIAL[1]: beta}, x0=state["x"])
+            m = normal_operator(problem, diff_weights={SPATIAL[0]: beta, SPATIAL[1]: beta})
+            s = solve_normal(m, b, x0=state["x"])
             # A = I: the exact solution keeps the mean of y (jaxreg.regularizers.l0); restore it from round-off
             return keep_mean(s, problem.y) if isinstance(problem, IdentityProblem) else s
 

@@ -2,7 +2,7 @@
 
 For ``½‖A x − y‖² + lam · R(x)`` with the proximal step of ``R`` replaced by a denoiser ``D``:
 
-    x ← (AᵀA + ρ I)⁻¹ (Aᵀy + ρ (z − u))      (problem.solve_normal: exact for denoise, circular
+    x ← (AᵀA + ρ I)⁻¹ (Aᵀy + ρ (z − u))      (solve_normal: exact for denoise, circular
                                                 blur, inpainting and Hadamard compressive sensing)
     z ← D(x + u; t = lam/ρ)                     (TV, ℓ0, BM3D, or a deep prior such as DIP)
     u ← u + x − z
@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 
 from .._pytree import leaf, pytree_dataclass, static
+from ..operators import solve_normal
+from ..problems import normal_operator
 from ..regularizers.priors import get_prior
 from .admm import RHO_PER_LAM, balance_factor, norm
 from .base import Method
@@ -89,7 +91,7 @@ class PnPADMM(Method):
     def step(self, state, problem):
         rho = state["rho"]
         b = problem.adjoint(problem.y) + rho * (state["z"] - state["u"])
-        x = problem.solve_normal(b, rho, 1.0, x0=state["x"], cg_iters=self.cg_iters, cg_tol=0.0)
+        x = solve_normal(normal_operator(problem, mu=rho), b, x0=state["x"], cg_iters=self.cg_iters, cg_tol=0.0)
         z, prior_state = get_prior(self.prior).denoise(state["prior"], x + state["u"], self.lam_for(problem) / rho)
         u = state["u"] + x - z
         r, s = norm(x - z), rho * norm(z - state["z"])

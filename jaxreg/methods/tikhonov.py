@@ -8,7 +8,7 @@ Minimises
 equations ``(AᵀA + lam Σ D_aᵀD_a) x = Aᵀy`` (Hestenes & Stiefel 1952;
 Tikhonov & Arsenin 1977), one CG step per iteration, starting from ``Aᵀy``.
 Its minimiser is available in closed form through
-``problem.solve_normal(Aᵀy, 0, 1, {a: lam})``, which makes it the reference
+``solve_normal(normal_operator(problem, diff_weights={a: lam}), Aᵀy)``, which makes it the reference
 method for testing the drivers.
 """
 
@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from .._pytree import pytree_dataclass, static
 from ..operators import difference, difference_symbol
 from ..operators.cg import cg_init, cg_step
+from ..problems import normal_operator
 from .base import Method
 from .registry import register
 
@@ -47,7 +48,7 @@ class Tikhonov(Method):
         return {a: self.lam for a in self.axes}
 
     def _matvec(self, x, problem):
-        return problem.normal_matvec(x, 0.0, 1.0, self._weights())
+        return normal_operator(problem, diff_weights=self._weights()).apply(x)
 
     def init(self, key, problem):
         b = problem.adjoint(problem.y)

@@ -73,7 +73,8 @@ import jax.numpy as jnp
 from .._pytree import leaf, pytree_dataclass, static
 from ..problems.identity import IdentityProblem
 from ..problems.linear import Inpaint
-from ..operators import difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
+from ..operators import Identity, NormalOperator, solve_normal
+from ..problems import normal_operator
 from ..regularizers.tv import chambolle_tau, chambolle_update, gradient, gradient_adjoint, shrink, tv_of_gradient
 from .admm import RHO_PER_LAM, balance_factor, norm
 from .base import Method
@@ -146,9 +147,9 @@ class TV(Method):
     def splitting(self, problem) -> str:
         """``"direct"``, ``"data"`` or ``"cg"`` (static: depends on the problem's structure only)."""
         axes, _ = self._axes_weights(problem)
-        if problem.normal_solve_is_exact({a: 1.0 for a in axes}, self.circular):
+        if normal_operator(problem, diff_weights={a: 1.0 for a in axes}, circular=self.circular).is_exact:
             return "direct"
-        if problem.normal_solve_is_exact({}, self.circular):
+        if normal_operator(problem, circular=self.circular).is_exact:
             return "data"
         return "cg"
 
@@ -199,14 +200,13 @@ class TV(Method):
         mode = self.splitting(problem)
         if mode == "data":
             b = state["v"] - state["u2"] + gradient_adjoint(z - u, axes, w, self.circular)
-            weights = {a: wa * wa for a, wa in zip(axes, w)}
-            if self.circular:
-                return solve_diagonal_fft(b, 1.0 + difference_symbol(b.shape, weights))
-            return solve_diagonal_dct(b, 1.0 + neumann_symbol(b.shape, weights))
+            weights = {a: wa * wa for a, wa in zip(axes, w)}  # (I + Σ wₐ² DₐᵀDₐ) x = b: A = I, exact
+            return solve_normal(NormalOperator(b.shape, op=Identity(b.shape), mu=0.0, rho=1.0,
+                                               diff_weights=weights, circular=self.circular), b)
         b = problem.adjoint(problem.y) + rho * gradient_adjoint(z - u, axes, w, self.circular)
         weights = {a: rho * wa * wa for a, wa in zip(axes, w)}
-        return problem.solve_normal(b, 0.0, 1.0, weights, circular=self.circular, x0=state["x"],
-                                    cg_iters=self.cg_iters, cg_tol=0.0)
+        m = normal_operator(problem, diff_weights=weights, circular=self.circular)
+        return solve_normal(m, b, x0=state["x"], cg_iters=self.cg_iters, cg_tol=0.0)
 
     def step(self, state, problem):
         axes, w = self._axes_weights(problem)
@@ -223,7 +223,7 @@ class TV(Method):
             gradient_adjoint(u, axes, w, self.circular) ** 2)
         new = dict(state, x=x, z=z, u=u)
         if "v" in state:
-            v = problem.solve_normal(problem.adjoint(problem.y) + rho * (x + state["u2"]), rho, 1.0)
+            v = solve_normal(normal_operator(problem, mu=rho), problem.adjoint(problem.y) + rho * (x + state["u2"]))
             u2 = state["u2"] + x - v
             r2 = r2 + jnp.sum((x - v) ** 2)
             s2 = s2 + jnp.sum((v - state["v"]) ** 2)

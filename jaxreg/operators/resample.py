@@ -13,7 +13,7 @@ deep image prior code (Ulyanov, Vedaldi & Lempitsky, CVPR 2018): a ``4f × 4f`` 
 
 Boundaries: ``"replicate"`` reads pixels outside the image from the nearest edge (the DIP code's padding; the
 default); ``"circular"`` wraps around, which makes ``AᵀA`` block-diagonal in the DFT (the polyphase structure
-used by :meth:`jaxreg.problems.SuperResolution.solve_normal`).
+used by :func:`jaxreg.operators.solve_normal`).
 
 Named kernels (:func:`resampling_kernel`), separable, sampled at the HR pixel centres relative to the LR pixel
 centre in units of LR pixels, ``u = p / f``, and normalised to sum to 1:

@@ -4,11 +4,12 @@ Every problem is an immutable pytree.  Its data fidelity is
 ``F(x) = ½ ‖A x − y‖²`` (sums over pixels and channels), and it solves the
 regularised normal equations
 
-    (μ I + ρ AᵀA + Σᵢ wᵢ DᵢᵀDᵢ) x = b                                   (1)
+    (μ I + ρ AᵀWA + Σᵢ wᵢ DᵢᵀDᵢ) x = b                                  (1)
 
-exactly where the structure allows (see :meth:`Problem.solve_normal`) and by
-conjugate gradients otherwise, so that methods written later only supply
-their own updates.
+are an operator of their own (:func:`normal_operator` builds it from the
+problem, :func:`jaxreg.operators.solve_normal` solves it exactly where the
+structure allows and by conjugate gradients otherwise): a problem holds only
+its observation model.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._pytree import Pytree, pytree_dataclass
-from ..operators import LinearOperator, conjugate_gradient, difference, difference_adjoint
+from ..operators import LinearOperator
+from ..operators.normal import NormalOperator
 
 
 @pytree_dataclass(init=False)
@@ -57,31 +59,19 @@ class Problem(Pytree):
         """A starting image: ``Aᵀy`` (the observation itself for ``A = I``)."""
         return self.adjoint(self.y)
 
-    def normal(self, x):
-        """``AᵀA x``."""
-        return self.op.normal(x)
+    @property
+    def measurement_weights(self):
+        """``W`` of the data term ``½‖W^½ (A x − y)‖²``: None (all measurements count) unless a subclass masks them."""
+        return None
 
-    # -- normal equations (1) ---------------------------------------------------------------------
-    def normal_solve_is_exact(self, diff_weights=None, circular: bool = True) -> bool:
-        """Whether :meth:`solve_normal` is exact (static: depends on structure, not values)."""
-        return False
 
-    def normal_matvec(self, x, mu=0.0, rho=1.0, diff_weights=None, circular: bool = True):
-        """``(μ I + ρ AᵀA + Σ wᵢ DᵢᵀDᵢ) x``."""
-        out = mu * x + rho * self.normal(x)
-        for axis, w in (diff_weights or {}).items():
-            out = out + w * difference_adjoint(difference(x, axis, circular), axis, circular)
-        return out
+def normal_operator(problem: Problem, *, mu=0.0, rho=1.0, diff_weights=None, circular: bool = True) -> NormalOperator:
+    """The normal operator ``μ I + ρ AᵀWA + Σᵢ wᵢ DᵢᵀDᵢ`` (1) of ``problem``'s observation model.
 
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular: bool = True,
-                     x0=None, cg_iters: int = 100, cg_tol: float = 1e-6):
-        """Solve (1) for ``x``.
-
-        ``diff_weights`` maps an image axis to ``wᵢ`` (differences along that
-        axis, circular or not).  Subclasses override this with an exact
-        transform-domain solve where (1) is diagonalisable; this default runs
-        conjugate gradients (warm-started at ``x0``) for at most ``cg_iters``
-        steps to relative residual ``cg_tol``.
-        """
-        matvec = lambda v: self.normal_matvec(v, mu, rho, diff_weights, circular)  # noqa: E731
-        return conjugate_gradient(matvec, b, x0, max_iters=cg_iters, tol=cg_tol)
+    ``diff_weights`` maps an image axis to ``wᵢ`` (differences along that axis, circular or Neumann by
+    ``circular``).  Solve with :func:`jaxreg.operators.solve_normal`, which picks an exact transform-domain solve
+    from the structure (``.structure``) or conjugate gradients.
+    """
+    return NormalOperator(tuple(problem.image_shape), op=problem.op, mu=mu, rho=rho,
+                          diff_weights=dict(diff_weights or {}), weights=problem.measurement_weights,
+                          circular=bool(circular))

@@ -1,7 +1,7 @@
 """Problems whose forward model is the identity: denoising, JPEG artefacts, smoothing.
 
 They differ in meaning (and in the methods that accept them), not in algebra:
-``F(x) = ½‖x − y‖²`` and (1) is diagonal in the DFT (circular differences) or in the DCT-II (Neumann differences,
+``F(x) = ½‖x − y‖²`` and the normal equations (:mod:`jaxreg.operators.normal`) are diagonal in the DFT (circular differences) or in the DCT-II (Neumann differences,
 the zero-flux boundary): both solves are exact.
 """
 
@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from .._checks import as_float_array, check_nonnegative
 from .._pytree import pytree_dataclass, set_fields
-from ..operators import Identity, difference_symbol, neumann_symbol, solve_diagonal_dct, solve_diagonal_fft
+from ..operators import Identity
 from .base import Problem
 
 IMAGE_RANKS = (3, 4)
@@ -19,21 +19,11 @@ IMAGE_RANKS = (3, 4)
 
 @pytree_dataclass(init=False)
 class IdentityProblem(Problem):
-    """Base of the identity-model problems; exact solve of (1): FFT with circular differences, DCT with Neumann."""
+    """Base of the identity-model problems; exact normal-equation solves: FFT with circular differences, DCT with Neumann."""
 
     def __init__(self, y):
         y = as_float_array(y, "observation y", ranks=IMAGE_RANKS)
         set_fields(self, y=y, op=Identity(tuple(y.shape)))
-
-    def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return True
-
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
-        if not diff_weights:
-            return b / (mu + rho)
-        if not circular:
-            return solve_diagonal_dct(b, mu + rho + neumann_symbol(b.shape, diff_weights))
-        return solve_diagonal_fft(b, mu + rho + difference_symbol(b.shape, diff_weights))
 
 
 @pytree_dataclass(init=False)

@@ -7,17 +7,11 @@ import jax.numpy as jnp
 
 from .._checks import as_float_array, check_finite, check_nonnegative, is_concrete
 from .._pytree import pytree_dataclass, set_fields, static
-from ..operators import (CircularConvolution, Decimation, LinearOperator, Mask, SameConvolution, SubsampledHadamard,
-                         difference_symbol, fwht, polyphase_solve, solve_diagonal_fft)
+from ..operators import CircularConvolution, Decimation, LinearOperator, Mask, SameConvolution
 from ..operators.resample import BOUNDARIES as SR_BOUNDARIES, check_factor
 from ..operators.fourier import check_kernel
 from .base import Problem
 from .identity import IMAGE_RANKS
-
-
-def _safe_divide(b, den):
-    """``b / den`` with 0 where ``den = 0`` (the minimum-norm solution of a singular diagonal system)."""
-    return jnp.where(den > 0, b / jnp.where(den > 0, den, 1.0), 0.0).astype(b.dtype)
 
 
 @pytree_dataclass(init=False)
@@ -25,7 +19,8 @@ class Inpaint(Problem):
     """Inpainting, ``y = m ⊙ x``: ``mask`` is 1 on observed pixels, 0 on missing ones.
 
     ``mask`` has the image's shape, or ``(H, W)`` / ``(H, W, 1)`` to share one
-    mask across channels.  (1) is diagonal when no difference term is present.
+    mask across channels.  Its normal equations (:mod:`jaxreg.operators.normal`) are diagonal when no difference
+    term is present.
     """
 
     def __init__(self, y, mask):
@@ -38,14 +33,6 @@ class Inpaint(Problem):
 
     def initial_image(self):
         return self.mask * self.y
-
-    def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return not diff_weights
-
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
-        if diff_weights:
-            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
-        return _safe_divide(b, mu + rho * self.mask)
 
 
 BOUNDARIES = ("circular", "replicate")
@@ -76,15 +63,6 @@ class Deblur(Problem):
     @property
     def kernel(self):
         return self.op.kernel
-
-    def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return self.boundary == "circular" and (circular or not diff_weights)
-
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
-        if not self.normal_solve_is_exact(diff_weights, circular):
-            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
-        symbol = mu + rho * self.op.symbol() + difference_symbol(b.shape, diff_weights or {})
-        return solve_diagonal_fft(b, symbol)
 
 
 def check_measurement_mask(mask, out_shape, name: str = "measurement mask"):
@@ -132,7 +110,8 @@ class CompressiveSensing(Problem):
     ``A`` goes through it: ``forward`` is ``m ⊙ A x``, ``adjoint`` is ``Aᵀ(m ⊙ r)``, the
     data term is ``½‖m ⊙ (A x − y)‖²`` (entries of ``y`` where ``m = 0`` are ignored).
     Hold-out validation (:class:`jaxreg.selection.Holdout`) hides measurements this way
-    without changing any shape.  (1) is solved exactly in the Hadamard domain for
+    without changing any shape.  The normal equations (:mod:`jaxreg.operators.normal`) are solved exactly in
+    the Hadamard domain for
     :class:`SubsampledHadamard` without difference terms (``AᵀMA = H SᵀMS H`` with
     ``SᵀMS`` the mask scattered to the measured rows, diagonal), by conjugate
     gradients otherwise.
@@ -170,20 +149,10 @@ class CompressiveSensing(Problem):
         ax = self.op.apply(x)
         return self._weights(ax) * (ax - self.y)
 
-    def normal(self, x):
-        """``Aᵀ m A x`` (``m² = m``)."""
-        return self.adjoint(self.forward(x))
-
-    def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return isinstance(self.op, SubsampledHadamard) and not diff_weights
-
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
-        if not self.normal_solve_is_exact(diff_weights, circular):
-            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
-        h, w, c = self.image_shape
-        coeffs = fwht(b.reshape(h * w, c))
-        return fwht(_safe_divide(coeffs, mu + rho * self.op.sampled_fraction(self.mask))).reshape(b.shape)
-
+    @property
+    def measurement_weights(self):
+        """``W = m`` in the normal operator ``μ I + ρ AᵀWA + …`` (``m² = m``)."""
+        return self.mask
 
 @pytree_dataclass(init=False)
 class SuperResolution(Problem):
@@ -223,12 +192,3 @@ class SuperResolution(Problem):
         """The bicubic interpolation of ``y`` to the high-resolution size (the baseline of every SR table)."""
         from ..data import upsample
         return upsample(self.y, self.factor, method="bicubic")
-
-    def normal_solve_is_exact(self, diff_weights=None, circular=True):
-        return self.boundary == "circular" and (circular or not diff_weights)
-
-    def solve_normal(self, b, mu=0.0, rho=1.0, diff_weights=None, *, circular=True, **cg):
-        if not self.normal_solve_is_exact(diff_weights, circular):
-            return super().solve_normal(b, mu, rho, diff_weights, circular=circular, **cg)
-        phi = mu + difference_symbol(b.shape, diff_weights or {})
-        return polyphase_solve(b, self.op.otf, self.factor, phi, rho)

@@ -15,7 +15,7 @@ For ``λ = 0.02`` (``β₀ = 0.04``, ``κ = 2``, ``β_max = 1e5``) that is 22 it
 ``F(I)₀ / 1`` (``F(∂ᵀ·)₀ = 0``), so every iterate has the mean of ``I``.  In float32 the FFT's round-off in that
 bin is multiplied by ``β`` (up to 1e5) and the mean drifts (measured ~1e-5 at 256²); each S-update therefore
 restores the per-channel mean of ``I`` (:func:`keep_mean`), which is the exact solution's, not an approximation.  With a forward
-operator the S-update solves ``(AᵀA + β DᵀD) S = Aᵀy + β Dᵀ(h, v)`` instead (``problem.solve_normal``).
+operator the S-update solves ``(AᵀA + β DᵀD) S = Aᵀy + β Dᵀ(h, v)`` instead (:func:`jaxreg.operators.solve_normal`).
 """
 
 from __future__ import annotations
