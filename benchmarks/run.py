@@ -6,6 +6,8 @@
     python benchmarks/run.py run --device --out DIR [NAME ...]  # the list for a GPU: paper sizes, dip_step
     python benchmarks/run.py run ... --dry-run                  # print the commands, validate their arguments
     python benchmarks/run.py check [NAME ...]                   # validate every argument list of the cases
+    python benchmarks/run.py run NAME --out DIR --extra "--images 1,4"   # a subset of a recorded run, into DIR
+    python benchmarks/run.py compare DIR [NAME ...]             # a re-run's figures beside the recorded ones
 
 A *case* is one benchmark script with the argument lists of its recorded runs (the ``command`` of its result JSON
 where that was recorded, otherwise rebuilt from the recorded ``args``/settings), the result files they write, a
@@ -373,11 +375,12 @@ def _subst(arg: str, out: str, tmp: str) -> str:
     return arg.replace("{out}", out).replace("{tmp}", tmp)
 
 
-def command(case: Case, run: Run, out: Path | None, tmp: str, data: str | None = None) -> list:
-    """The argv of one run: ``sys.executable`` and the script, its arguments with the placeholders filled in, then
-    ``--out`` / ``--data`` where given; through ``run.py _exec`` where the script has no ``--out`` for its tables."""
+def command(case: Case, run: Run, out: Path | None, tmp: str, data: str | None = None, extra: tuple = ()) -> list:
+    """The argv of one run: ``sys.executable`` and the script, its arguments with the placeholders filled in and
+    ``extra`` appended (argparse keeps the last value of a repeated option), then ``--out`` / ``--data`` where
+    given; through ``run.py _exec`` where the script has no ``--out`` for its tables."""
     out_s = str(out if out is not None else RESULTS)
-    args = [_subst(a, out_s, tmp) for a in run.args]
+    args = [_subst(a, out_s, tmp) for a in run.args] + list(extra)
     if data and case.data_option and "--data" not in args:
         args += ["--data", data]
     script = f"benchmarks/{case.script}"
@@ -506,7 +509,7 @@ def run_one(cmd: list, deadline: float) -> dict:
             "wall_s": round(time.perf_counter() - t0, 1), "tail": list(tail)}
 
 
-def run_case(case: Case, mode: str, out: Path | None, timeout: float, data: str | None) -> dict:
+def run_case(case: Case, mode: str, out: Path | None, timeout: float, data: str | None, extra: tuple = ()) -> dict:
     out_dir = out if out is not None else RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f"jaxreg-bench-{case.name}-")
@@ -517,7 +520,7 @@ def run_case(case: Case, mode: str, out: Path | None, timeout: float, data: str 
         if case.prepare:
             case.prepare(mode, out_dir, tmp)
         for i, run in enumerate(case.runs_for(mode)):
-            cmd = command(case, run, out, tmp, data)
+            cmd = command(case, run, out, tmp, data, extra)
             print(f"\n=== {case.name} [{i + 1}/{len(case.runs_for(mode))}]: {quote(cmd)}", flush=True)
             r = run_one(cmd, deadline)
             rec["runs"].append(r)
@@ -577,12 +580,12 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _all_commands(cases: list, modes: tuple, out: Path | None, data: str | None) -> list:
+def _all_commands(cases: list, modes: tuple, out: Path | None, data: str | None, extra: tuple = ()) -> list:
     rows = []
     for c in cases:
         for mode in modes:
             for run in c.runs_for(mode):
-                rows.append((c, mode, command(c, run, out, "{tmp}", data)))
+                rows.append((c, mode, command(c, run, out, "{tmp}", data, extra)))
     return rows
 
 
@@ -611,6 +614,9 @@ def cmd_run(args) -> int:
     mode = "quick" if args.quick else "device" if args.device else "recorded"
     cases = select(args.names, args.device)
     out = Path(args.out).resolve() if args.out else None
+    extra = tuple(shlex.split(args.extra or ""))
+    if extra and (out is None or out == RESULTS.resolve()):
+        raise SystemExit("run.py: --extra changes a recorded run; write it elsewhere with --out DIR")
     if mode in ("quick", "device"):
         if out is not None and out == RESULTS.resolve():
             raise SystemExit(f"run.py: --{mode} never writes into benchmarks/results; pass another --out")
@@ -622,13 +628,14 @@ def cmd_run(args) -> int:
     timeout = args.timeout if args.timeout else TIMEOUTS[mode]
     if args.dry_run:
         print(f"mode {mode}; output folder {out or RESULTS}; timeout {timeout:g} s per case\n")
-        return _report_validation([(c, mode, cmd) for c, _, cmd in _all_commands(cases, (mode,), out, args.data)])
+        return _report_validation([(c, mode, cmd) for c, _, cmd in _all_commands(cases, (mode,), out, args.data,
+                                                                                   extra)])
     print(f"run.py: {len(cases)} case(s), mode {mode}, output folder {out or RESULTS}, timeout {timeout:g} s per case",
           flush=True)
     records, t0, interrupted = [], time.perf_counter(), False
     for c in cases:
         try:
-            records.append(run_case(c, mode, out, timeout, args.data))
+            records.append(run_case(c, mode, out, timeout, args.data, extra))
         except KeyboardInterrupt:  # the running script was ended (run_one); report what finished
             interrupted = True
             records.append({"case": c.name, "mode": mode, "runs": [], "status": "interrupted", "missing": [],
@@ -649,11 +656,114 @@ def cmd_run(args) -> int:
     print(f"  {'total':<{width}}  {total:8.1f} s  {len(failed)} failed of {len(records)}"
           + (f" (interrupted; {len(cases) - len(records)} not run)" if interrupted else ""))
     if out is not None:
-        summary = {"mode": mode, "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        summary = {"mode": mode, "extra": list(extra), "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                    "python": sys.executable, "timeout_s": timeout, "total_s": round(total, 1), "cases": records}
         (out / "run_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"wrote {out / 'run_summary.json'}")
     return 130 if interrupted else 1 if failed else 0
+
+
+# ------------------------------------------------------------------------------------------------ compare
+IDENTITY_KEYS = ("image", "crop", "name", "size", "sigma", "noise", "lam", "method", "case", "kernel")
+QUALITY = ("psnr", "ssim", "energy")  # last path component contains one of these: a quality figure
+SKIP = ("trajectory", "history", "step_s_all", "runs_s", "environment", "env", "args", "timing_environment")
+
+
+def flatten(obj, path: tuple = ()) -> dict:
+    """Numeric leaves of a result JSON by path; a list of records is keyed by their identity fields (``image``,
+    ``size``, …) so that a re-run of a subset lines up with the recorded run; other lists by index."""
+    out = {}
+    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        return out
+    if isinstance(obj, (int, float)):
+        return {path: float(obj)}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k not in SKIP:
+                out.update(flatten(v, path + (str(k),)))
+        return out
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            ident = i
+            if isinstance(v, dict):
+                found = [f"{k}={v[k]}" for k in IDENTITY_KEYS if isinstance(v.get(k), (str, int, float))]
+                ident = ",".join(found) if found else i
+            out.update(flatten(v, path + (f"[{ident}]",)))
+    return out
+
+
+def kind_of(path: tuple) -> str:
+    last = path[-1].lower() if not path[-1].startswith("[") else (path[-2].lower() if len(path) > 1 else "")
+    if any(q in last for q in QUALITY):
+        return "quality"
+    if "ratio" in last or "speed" in last:
+        return "ratio"
+    if last.endswith("_s") or "time" in last:
+        return "time"
+    return "other"
+
+
+def compare_files(recorded: dict, new: dict) -> dict:
+    """Figures in both files: for quality figures (PSNR, SSIM, energies) the largest absolute difference; for
+    times, and apart for ratios and speed-ups, the median and range of new / recorded."""
+    a, b = flatten(recorded), flatten(new)
+    common = sorted(set(a) & set(b))
+    rows = {"quality": [], "time": [], "ratio": [], "other": []}
+    for p in common:
+        rows[kind_of(p)].append((p, a[p], b[p]))
+    out = {"common": len(common), "only_recorded": len(set(a) - set(b)), "only_new": len(set(b) - set(a))}
+    q = rows["quality"]
+    if q:
+        diffs = [abs(y - x) for _, x, y in q]
+        worst = max(range(len(q)), key=lambda i: diffs[i])
+        out["quality"] = {"n": len(q), "max_abs_diff": diffs[worst], "worst": "/".join(q[worst][0]),
+                          "recorded": q[worst][1], "new": q[worst][2],
+                          "identical": sum(d == 0.0 for d in diffs)}
+    for kind in ("time", "ratio"):
+        t = [(p, x, y) for p, x, y in rows[kind] if x > 0 and y > 0]
+        if t:
+            r = sorted(y / x for _, x, y in t)
+            out[kind] = {"n": len(t), "median_ratio": r[len(r) // 2], "min_ratio": r[0], "max_ratio": r[-1]}
+    return out
+
+
+def cmd_compare(args) -> int:
+    folder = Path(args.folder)
+    cases = select(args.names, False) if args.names else CASES
+    report, missing = {}, []
+    for c in cases:
+        for stem in dict.fromkeys(stem for run in c.runs for stem in run.writes):
+            new, old = folder / f"{stem}.json", RESULTS / f"{stem}.json"
+            if not new.is_file():
+                missing.append(stem) if args.names else None
+                continue
+            if not old.is_file():
+                print(f"{stem}: no recorded file to compare with")
+                continue
+            res = compare_files(json.loads(old.read_text()), json.loads(new.read_text()))
+            report[stem] = res
+            print(f"{stem}: {res['common']} figures in both (recorded only {res['only_recorded']}, "
+                  f"new only {res['only_new']})")
+            if "quality" in res:
+                q = res["quality"]
+                print(f"    quality ({q['n']}: PSNR / SSIM / energies): {q['identical']} identical, largest |diff| "
+                      f"{q['max_abs_diff']:.4g} at {q['worst']} ({q['recorded']:.6g} -> {q['new']:.6g})")
+            for kind, label in (("time", "times (s)"), ("ratio", "ratios and speed-ups")):
+                if kind in res:
+                    t = res[kind]
+                    print(f"    {label} ({t['n']}): new / recorded median {t['median_ratio']:.3f} "
+                          f"(range {t['min_ratio']:.3f}-{t['max_ratio']:.3f})")
+            if args.show:
+                import re
+                a, b = flatten(json.loads(old.read_text())), flatten(json.loads(new.read_text()))
+                for p in sorted(set(a) & set(b)):
+                    if re.search(args.show, "/".join(p)):
+                        print(f"      {'/'.join(p)}: {a[p]:.6g} -> {b[p]:.6g}")
+    if missing:
+        print(f"not in {folder}: {', '.join(missing)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return 1 if missing or not report else 0
 
 
 def _exec(argv: list) -> None:
@@ -696,7 +806,15 @@ def main(argv=None) -> int:
                         f"{TIMEOUTS['device']} device)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the commands and validate their arguments with each script's own parser; run nothing")
+    p.add_argument("--extra", help="arguments appended to every run of the named cases, e.g. \"--images 1,4\" "
+                                   "(needs --out: a changed run never overwrites a recorded one)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("compare", help="a re-run's result files beside the recorded ones (same case names)")
+    p.add_argument("folder", help="the --out folder of the re-run")
+    p.add_argument("names", nargs="*", metavar="NAME", help="case names (default: every result file found)")
+    p.add_argument("--show", metavar="REGEX", help="also print each common figure whose path matches")
+    p.add_argument("--json", metavar="FILE", help="write the comparison as JSON")
+    p.set_defaults(func=cmd_compare)
     p = sub.add_parser("check", help="validate the recorded, quick and device arguments of the cases")
     p.add_argument("names", nargs="*", metavar="NAME")
     p.set_defaults(func=cmd_check)

@@ -129,6 +129,31 @@ def test_quick_and_device_runs_refuse_the_recorded_results_folder():
     assert proc.returncode != 0 and "unknown case" in proc.stderr
 
 
+def test_extra_arguments_are_appended_and_never_overwrite_a_recorded_run(tmp_path):
+    proc = _harness("run", "wiener", "--extra", "--sizes 32", "--dry-run")
+    assert proc.returncode != 0 and "--extra changes a recorded run" in proc.stderr
+    proc = _harness("run", "wiener", "--extra", "--no-such-option 1", "--out", str(tmp_path), "--dry-run")
+    assert proc.returncode != 0 and "unrecognized arguments: --no-such-option" in proc.stdout
+    case = run.BY_NAME["wiener"]
+    cmd = run.command(case, case.runs[0], tmp_path, "/scratch", extra=("--repeats", "1"))
+    assert cmd[-4:] == ["--repeats", "1", "--out", str(tmp_path)]
+
+
+def test_compare_lines_up_records_by_identity_and_separates_quality_from_time():
+    recorded = {"rows": [{"image": "a", "psnr": 20.0, "run_s": 2.0, "ratio": 0.9},
+                         {"image": "b", "psnr": 21.0, "run_s": 4.0, "ratio": 0.8}],
+                "environment": {"cores": 2}, "trajectory": [1.0, 2.0]}
+    subset = {"rows": [{"image": "b", "psnr": 21.25, "run_s": 6.0, "ratio": 0.8}], "environment": {"cores": 16}}
+    flat = run.flatten(recorded)
+    assert flat[("rows", "[image=b]", "psnr")] == 21.0 and not any("environment" in p for p in flat)
+    res = run.compare_files(recorded, subset)
+    assert res["common"] == 3 and res["only_recorded"] == 3 and res["only_new"] == 0
+    assert res["quality"]["max_abs_diff"] == pytest.approx(0.25) and res["quality"]["identical"] == 0
+    assert res["time"]["median_ratio"] == pytest.approx(1.5) and res["ratio"]["median_ratio"] == pytest.approx(1.0)
+    same = run.compare_files(recorded, recorded)
+    assert same["quality"]["max_abs_diff"] == 0 and same["quality"]["identical"] == 2
+
+
 def test_commands_route_output_and_placeholders(tmp_path):
     alr = run.BY_NAME["alr_train"]
     cmd = run.command(alr, alr.quick[0], tmp_path, "/scratch")
