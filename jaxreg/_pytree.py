@@ -16,9 +16,15 @@ import dataclasses
 import jax
 
 
-def static(default=dataclasses.MISSING, **kwargs):
-    """A dataclass field that is part of the pytree structure, not a leaf."""
+def static(default=dataclasses.MISSING, *, choices=None, **kwargs):
+    """A dataclass field that is part of the pytree structure, not a leaf.
+
+    ``choices`` (optional): the values it may take; :meth:`jaxreg.methods.Method.validate` rejects any other with a
+    ``ValueError`` naming the field, before anything is compiled.
+    """
     metadata = dict(kwargs.pop("metadata", {}) or {}, static=True)
+    if choices is not None:
+        metadata["choices"] = tuple(choices)
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 

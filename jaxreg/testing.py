@@ -18,8 +18,9 @@ The rules:
 
 1. the class names its paper (authors and a year, or authors and a title) and has a docstring; every parameter
    is a dataclass field;
-2. every out-of-range value of a ``positive``/``nonnegative`` leaf is a ``ValueError`` naming the field, from
-   ``solve`` and from ``sweep``, raised before anything is compiled;
+2. every out-of-range value of a ``positive``/``nonnegative`` leaf, and every value outside the ``choices`` of a
+   static field (``static(choices=...)``), is a ``ValueError`` naming the field, from ``solve`` (and for leaves
+   from ``sweep``), raised before anything is compiled;
 3. a grid of in-range values for each numeric leaf passes validation (what ``sweep`` checks eagerly);
 4. ``init`` and ``step`` work under ``vmap`` over every numeric leaf at once, and the output is float32 with the
    problem's image shape (traced with ``jax.eval_shape``: nothing is compiled, so networks are cheap too);
@@ -28,6 +29,7 @@ The rules:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -108,6 +110,15 @@ def check_rejects_out_of_range(name, problem=None) -> None:
                 assert field in str(e), f"{name}: the error for {field}={bad} does not name the field: {e}"
             else:
                 raise AssertionError(f"{name}: {field}={bad} was accepted")
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("choices") is None:
+            continue
+        try:
+            solve(problem, methods.get(name, **{f.name: "no-such-choice"}), key=KEY, num_iters=1)
+        except ValueError as e:
+            assert f.name in str(e), f"{name}: the error for {f.name}='no-such-choice' does not name the field: {e}"
+        else:
+            raise AssertionError(f"{name}: {f.name}='no-such-choice' was accepted (choices {f.metadata['choices']})")
     assert _driver.trace_count["compiles"] == before, f"{name}: compiled before rejecting a bad value"
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from jaxreg import testing
-from jaxreg._pytree import pytree_dataclass
+from jaxreg._pytree import pytree_dataclass, static
 from jaxreg.methods import Method, registry
 from jaxreg.problems import Denoise
 
@@ -23,6 +23,7 @@ class Toy(Method):
 
     lam: float = 0.1
     tau: float = 0.2
+    boundary: str = static(default="periodic", choices=("periodic",))
 
     def init(self, key, problem):
         return {"x": problem.y}
@@ -89,4 +90,4 @@ def test_a_method_that_breaks_a_rule_fails_the_contract(registered, cls, rule):
 
 
 def test_dataclass_fields_of_the_toy_are_its_parameters():
-    assert {f.name for f in dataclasses.fields(Toy)} == {"lam", "tau"}
+    assert {f.name for f in dataclasses.fields(Toy)} == {"lam", "tau", "boundary"}

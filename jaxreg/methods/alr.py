@@ -104,7 +104,7 @@ class ALR(Method):
     steps: float = 50
     sigma: float | None = None
     critic: LearnedCritic | None = None
-    data_term: str = static(default="code")
+    data_term: str = static(default="code", choices=DATA_TERMS)
     patches: str = static(default="all")
     patch_size: int = static(default=15)
 
@@ -125,8 +125,6 @@ class ALR(Method):
     # -- eager checks ------------------------------------------------------------------------------
     def validate(self, problem):
         super().validate(problem)
-        if self.data_term not in DATA_TERMS:
-            raise ValueError(f"alr: data_term must be one of {DATA_TERMS}, got {self.data_term!r}")
         self.critic.check_image(tuple(problem.image_shape), "alr")
         h, w = problem.image_shape[:2]
         if self.data_term == "code" and min(h, w) < int(self.patch_size):

@@ -78,6 +78,10 @@ class Method(Pytree):
                 v = getattr(self, n)
                 if v is not None and is_concrete(v) and not np.all(ok(np.asarray(v))):
                     raise ValueError(f"{self.name}: {n} must be {word}, got {v!r}")
+        for f in dataclasses.fields(self):  # static fields declared with static(choices=...)
+            choices = f.metadata.get("choices")
+            if choices is not None and getattr(self, f.name) not in choices:
+                raise ValueError(f"{self.name}: {f.name} must be one of {choices}, got {getattr(self, f.name)!r}")
 
     # -- introspection -----------------------------------------------------------------------------
     @classmethod

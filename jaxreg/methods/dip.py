@@ -312,12 +312,7 @@ class WienerDIP(DIP):
 
     lr: float = 1e-4
     balance: float = 0.01
-    reg: str = static(default="laplacian")
-
-    def validate(self, problem):
-        super().validate(problem)
-        if self.reg not in REGULARISERS:
-            raise ValueError(f"{self.name}: reg must be one of {REGULARISERS}, got {self.reg!r}")
+    reg: str = static(default="laplacian", choices=REGULARISERS)
 
     default_net: ClassVar[str] = "Autoencoder"
 

@@ -85,8 +85,10 @@ class DIPL0(NetworkMethod):
     lr: float = 1e-3
     gamma: float = 0.9
     num_inner: int = static(default=25, metadata={"help": "K: Adam steps on θ per ADMM iteration"})
-    l0_step: str = static(default="fusion", metadata={"help": "fusion (in-graph), fusion-exact (host) or l0-smoothing"})
-    average: str = static(default="code", metadata={"help": "code: u = γu + (1−γ)g; paper: u = γg + (1−γ)u"})
+    l0_step: str = static(default="fusion", choices=L0_STEPS,
+                          metadata={"help": "fusion (in-graph), fusion-exact (host) or l0-smoothing"})
+    average: str = static(default="code", choices=AVERAGES,
+                          metadata={"help": "code: u = γu + (1−γ)g; paper: u = γg + (1−γ)u"})
     max_loop: int = static(default=50, metadata={"help": "region-fusion passes"})
     stopping: str = static(default="none", metadata={"help": "none (T = num_iters, the paper) or a no-reference "
                                                              "criterion: holdout, j-invariance, sure"})
@@ -96,10 +98,6 @@ class DIPL0(NetworkMethod):
         super().validate(problem)
         if self.stopping not in ("none",) + CRITERIA:
             raise ValueError(f"{self.name}: stopping must be one of {('none',) + CRITERIA}, got {self.stopping!r}")
-        if self.l0_step not in L0_STEPS:
-            raise ValueError(f"{self.name}: l0_step must be one of {L0_STEPS}, got {self.l0_step!r}")
-        if self.average not in AVERAGES:
-            raise ValueError(f"{self.name}: average must be one of {AVERAGES}, got {self.average!r}")
         for field in ("num_inner", "max_loop"):
             if int(getattr(self, field)) < 1:
                 raise ValueError(f"{self.name}: {field} must be >= 1, got {getattr(self, field)}")

@@ -8,6 +8,7 @@ Non-iterative: computed in ``init`` (one iteration), so it runs through ``solve`
 
 from __future__ import annotations
 
+from ..data import UPSAMPLE_METHODS, upsample
 from .._pytree import pytree_dataclass, static
 from ..problems import SuperResolution
 from .base import ClosedForm
@@ -23,14 +24,8 @@ class Bicubic(ClosedForm):
     paper = "Keys, Cubic convolution interpolation for digital image processing, IEEE TASSP 1981"
     problems = (SuperResolution,)
 
-    method: str = static(default="bicubic", metadata={"help": "bicubic, bilinear, nearest or lanczos3"})
-
-    def validate(self, problem):
-        from ..data import UPSAMPLE_METHODS
-        super().validate(problem)
-        if self.method not in UPSAMPLE_METHODS:
-            raise ValueError(f"bicubic: method must be one of {tuple(UPSAMPLE_METHODS)}, got {self.method!r}")
+    method: str = static(default="bicubic", choices=tuple(UPSAMPLE_METHODS),
+                         metadata={"help": "bicubic, bilinear, nearest or lanczos3"})
 
     def compute(self, problem):
-        from ..data import upsample
         return upsample(problem.y, problem.factor, method=self.method)

@@ -245,13 +245,9 @@ class NGR(_NGRBase):
 
     lam_t: float = 0.5
     mu_max: float = 50.0
-    order: str = static(default="paper", metadata={"help": "paper: Θ, K, X, Λ; code: X before K, pre-step F"})
+    order: str = static(default="paper", choices=ORDERS,
+                        metadata={"help": "paper: Θ, K, X, Λ; code: X before K, pre-step F"})
     upsample_mode: str = static(default="nearest", metadata={"help": "upsampling of the skip nets (code: nearest)"})
-
-    def validate(self, problem):
-        super().validate(problem)
-        if self.order not in ORDERS:
-            raise ValueError(f"{self.name}: order must be one of {ORDERS}, got {self.order!r}")
 
     @staticmethod
     def observed(problem):
@@ -338,13 +334,12 @@ class NGRDenoise(_NGRBase):
     weight_decay: float = 5.0
     ema: float = 0.99
     average_start: int = static(default=2, metadata={"help": "iteration whose X starts the average (code: 1)"})
-    mode: str = static(default="gaussian", metadata={"help": "gaussian: λ‖S‖²; mixed: λ‖S‖₁ (impulse, stripes)"})
+    mode: str = static(default="gaussian", choices=MODES,
+                       metadata={"help": "gaussian: λ‖S‖²; mixed: λ‖S‖₁ (impulse, stripes)"})
     upsample_mode: str = static(default="bilinear", metadata={"help": "upsampling of the skip nets (code: bilinear)"})
 
     def validate(self, problem):
         super().validate(problem)
-        if self.mode not in MODES:
-            raise ValueError(f"{self.name}: mode must be one of {MODES}, got {self.mode!r}")
         if isinstance(problem, Deblur) and problem.boundary != "circular":
             raise ValueError(f"{self.name}: the closed-form X-update needs a circular blur; got boundary "
                              f"{problem.boundary!r} (build the problem with Deblur(y, kernel, boundary='circular'))")

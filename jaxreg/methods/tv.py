@@ -128,7 +128,7 @@ class TV(Method):
         "help": "periodic differences (FFT solves); default False: zero-flux (Neumann), as scikit-image and SCICO"})
     adaptive: bool = static(default=True, metadata={"help": "relative residual balancing of rho (default on)"})
     cg_iters: int = static(default=10)
-    algorithm: str = static(default="auto", metadata={
+    algorithm: str = static(default="auto", choices=ALGORITHMS, metadata={
         "help": "auto (chambolle for denoising-type problems, admm otherwise), admm or chambolle"})
 
     def lam_for(self, problem):
@@ -159,8 +159,6 @@ class TV(Method):
 
     def validate(self, problem):
         super().validate(problem)
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"tv: algorithm must be one of {', '.join(ALGORITHMS)}, got {self.algorithm!r}")
         if self.algorithm == "chambolle" and not isinstance(problem, IdentityProblem):
             raise ValueError(f"tv: algorithm='chambolle' solves ½‖x − y‖² + λ TV(x) (denoising, JPEG artefacts, "
                              f"smoothing), not {type(problem).__name__}; use 'admm' or 'auto'")

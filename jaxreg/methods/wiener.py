@@ -58,12 +58,7 @@ class Wiener(ClosedForm):
     nonnegative = ("balance",)
 
     balance: float = 0.01
-    reg: str = static(default="laplacian")
-
-    def validate(self, problem):
-        super().validate(problem)
-        if self.reg not in REGULARISERS:
-            raise ValueError(f"wiener: reg must be one of {REGULARISERS}, got {self.reg!r}")
+    reg: str = static(default="laplacian", choices=REGULARISERS)
 
     def _kernel(self, problem):
         return problem.kernel if isinstance(problem, Deblur) else jnp.ones((1, 1), problem.y.dtype)
