@@ -74,6 +74,26 @@ def test_ngr_gradient_nets_have_the_official_parameter_count():
     assert nets.count_params(params) == 3 * 2_184_307
 
 
+@pytest.mark.parametrize("backbone", ["convblocks", "drp"])
+def test_ngr_stacked_nets_return_what_the_three_nets_return(backbone):
+    net = nets.NGRNet(backbone=backbone, width=8, out_channels=3)
+    z = jax.random.uniform(jax.random.key(3), (1, 16, 16, 3))
+    variables = net.init(jax.random.key(4), z)
+    stacked = net.stack(variables)
+    for axis, i in zip(("h", "w", "c"), range(3)):  # init's values, network by network, on a leading axis
+        mine = jax.tree.map(lambda s: s[i], stacked)
+        want = {col: tree[f"grad_{axis}"] for col, tree in variables.items()}
+        assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), mine, want))
+    got, want = net.apply_stacked(stacked, z), net.apply(variables, z)
+    assert len(got) == 3
+    for g, w in zip(got, want):
+        assert g.shape == w.shape == (1, 16, 16, 3)
+        scale = float(jnp.max(jnp.abs(w)))
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=64 * np.finfo(np.float32).eps * scale)
+    with pytest.raises(ValueError, match="rank 4"):
+        net.apply_stacked(stacked, z[0])
+
+
 def test_alr_critic_has_the_official_parameter_count():
     assert nets.count_params(init_shapes(nets.CriticCNN15(), (1, 15, 15, 3))) == 154_368
 

@@ -165,9 +165,9 @@ def test_two_inpainting_steps_follow_algorithm_1(dense, crop, order):
         np.testing.assert_array_equal(np.asarray(state["x"])[omega == 1], y[omega == 1])
         for _ in range(2):
             x0, k0, lam0, mu = (np.asarray(state[v]) for v in ("x", "k", "lagrange", "mu"))
-            f_before = [np.asarray(f[0]) for f in net.apply(state["params"], state["z"])]
+            f_before = [np.asarray(f[0]) for f in m.apply_nets(net, state["params"], state["z"])]
             new = m.step(state, p)
-            f_after = [np.asarray(f[0]) for f in net.apply(new["params"], state["z"])]
+            f_after = [np.asarray(f[0]) for f in m.apply_nets(net, new["params"], state["z"])]
             fs = f_after if order == "paper" else f_before
             mat = mu * np.eye(n) + dh.T @ dh + dv.T @ dv + 0.5 * dt.T @ dt
 
@@ -214,7 +214,7 @@ def test_a_denoising_step_follows_the_codes_admm(dense, crop, mode, kind):
         for g in (state["lagrange"], *state["lagrange_grad"]):
             np.testing.assert_allclose(g, y / dn, rtol=1e-12)
         np.testing.assert_array_equal(state["x"], y)
-        fs = [np.asarray(f[0]) for f in net.apply(state["params"], state["z"])]
+        fs = [np.asarray(f[0]) for f in m.apply_nets(net, state["params"], state["z"])]
         new = m.step(state, p)
         gam, gams, s = y / dn, [y / dn] * 3, np.zeros(SHAPE)
         mus = (mu12, mu12, mu3)

@@ -213,13 +213,27 @@ class _NGRBase(NetworkMethod):
         net = self.network(k)
         z = self.draw_input(k_z, k, (h, w), net)
         params = net.init(k_param, z)
-        outs = net.apply(params, z)
+        if self.stacks(net):
+            params = net.stack(params)
+        outs = self.apply_nets(net, params, z)
         if not (isinstance(outs, (tuple, list)) and len(outs) == 3
                 and all(o.shape == (1, h, w, k) for o in outs)):
             got = [getattr(o, "shape", None) for o in outs] if isinstance(outs, (tuple, list)) else outs.shape
             raise ValueError(f"{self.name}: the network must map {z.shape} to three (1, {h}, {w}, {k}) gradient "
                              f"maps, got {got}")
         return params, self.init_optimizer(self.optimizer(), params, z), z
+
+    @staticmethod
+    def stacks(net) -> bool:
+        """Whether the three gradient networks are kept stacked (an :class:`NGRNet`; a prior's own network is
+        applied as it is)."""
+        from ..nets import NGRNet
+        return isinstance(net, NGRNet)
+
+    def apply_nets(self, net, params, z):
+        """``(F_h, F_w, F_c)``, each ``(1, H, W, K)``: one traced backbone over the stacked parameters of an
+        :class:`NGRNet` (:meth:`NGRNet.apply_stacked`), else ``net.apply``."""
+        return net.apply_stacked(params, z) if self.stacks(net) else net.apply(params, z)
 
     def optimizer(self):
         return optax.adam(self.lr)
@@ -276,7 +290,7 @@ class NGR(_NGRBase):
         weights = (1.0, 1.0, lam_t)
 
         def predict(params, z):
-            return tuple(f[0] for f in net.apply(params, z + noise))
+            return tuple(f[0] for f in self.apply_nets(net, params, z + noise))
 
         def loss_fn(params, z):  # (11), X fixed
             fs = predict(params, z)
@@ -384,7 +398,7 @@ class NGRDenoise(_NGRBase):
         grad_y, grad_x = gradients(y), gradients(x)
 
         def loss_fn(params, z):
-            fs = tuple(f[0] for f in net.apply(params, z + noise))
+            fs = tuple(f[0] for f in self.apply_nets(net, params, z + noise))
             fit = sum(jnp.sum(jnp.square(fwd(f) - gy)) for f, gy in zip(fs, grad_y))
             split = sum(0.5 * m * jnp.sum(jnp.square(gx - f + g / m)) for m, gx, f, g in zip(mus, grad_x, fs, gams))
             return fit + split, fs

@@ -22,6 +22,8 @@ no sigmoid), the backbone of DRP-NGR (frozen convolutions, trained seed and Batc
 from __future__ import annotations
 
 import flax.linen as nn
+import jax
+import jax.numpy as jnp
 
 from .backbones import ConvBlocks, ResNet, UNet
 from .drp import DRPNet
@@ -53,9 +55,11 @@ class NGRNet(nn.Module):
             raise ValueError("NGRNet: out_channels and width must be positive")
         super().__post_init__()
 
-    def make_backbone(self, name: str) -> nn.Module:
-        """One gradient network (unbound, named ``name``)."""
+    def make_backbone(self, name: str | None) -> nn.Module:
+        """One gradient network (unbound, named ``name``; with ``None``, a top-level module of its own)."""
         kw = dict(out_channels=self.out_channels, pad=self.pad, weight_init=self.weight_init, name=name)
+        if name is None:
+            kw["parent"] = None
         if self.backbone == "skip":
             w = self.width or 128
             return Skip.uniform(5, w, w, 4, need_sigmoid=False, upsample_mode=self.upsample_mode, **kw)
@@ -64,11 +68,29 @@ class NGRNet(nn.Module):
         if self.backbone == "resnet":
             return ResNet(width=self.width or 16, **kw)
         if self.backbone == "drp":
-            return DRPNet(preset="denoising", out_channels=self.out_channels, width=self.width, need_sigmoid=False,
-                          upsample_mode=self.upsample_mode, weight_init=self.weight_init, name=name)
+            kw.pop("pad")  # DRPNet has no pad option (reflection, as the DRP code)
+            return DRPNet(preset="denoising", width=self.width, need_sigmoid=False, upsample_mode=self.upsample_mode,
+                          **kw)
         return ConvBlocks(width=self.width or 128, **kw)
 
     @nn.compact
     def __call__(self, z):
         check_image_batch(z, "NGRNet", self.in_channels)
         return tuple(self.make_backbone(f"grad_{axis}")(z) for axis in AXES)
+
+    # The three networks share one architecture, so the solvers keep their parameters stacked and trace one
+    # network, mapped over the three parameter sets: a third of the tracing and of the XLA program, the same
+    # arithmetic as ``apply`` (the initial values are those of ``init``, network by network).
+    def stack(self, variables):
+        """``init``'s variables with the three networks' trees stacked on a leading axis of length 3 (h, w, c):
+        ``{collection: tree}`` with each leaf ``(3, ...)``, what :meth:`apply_stacked` takes."""
+        return {col: jax.tree.map(lambda *a: jnp.stack(a), *(tree[f"grad_{axis}"] for axis in AXES))
+                for col, tree in variables.items()}
+
+    def apply_stacked(self, stacked, z):
+        """``(F_h, F_w, F_c)`` as ``apply(variables, z)`` would return them, from :meth:`stack`'s variables: one
+        backbone traced once and run over the three parameter sets in turn (``lax.map``)."""
+        check_image_batch(z, "NGRNet", self.in_channels)
+        backbone = self.make_backbone(None)
+        outs = jax.lax.map(lambda variables: backbone.apply(variables, z), stacked)
+        return tuple(outs[i] for i in range(len(AXES)))
