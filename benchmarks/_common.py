@@ -216,6 +216,58 @@ def _jsonable(x):
     return x
 
 
+def crop_figure(name: str, rows: list, out_dir: str | None = None, *, box: tuple | None = None,
+                min_tile: int = 160) -> Path | None:
+    """A figure a reader can look at: one row per image, one tile per panel (input, each method, reference), each
+    tile the same crop, enlarged by pixel repetition to at least ``min_tile`` pixels and captioned below.
+
+    ``rows``: ``[(row_label, [(caption, image), ...]), ...]`` with images ``(H, W)`` or ``(H, W, C)`` in [0, 1]
+    (``C`` 1 or 3; other channel counts show their first channel).  ``box``: ``(top, left, height, width)`` of the
+    crop, the whole image by default.  Writes ``<out>/<name>.png`` and returns its path (None without rows)."""
+    from PIL import ImageDraw, ImageFont
+    rows = [(label, panels) for label, panels in rows if panels]
+    if not rows:
+        return None
+    font = ImageFont.load_default()
+
+    def tile(img):
+        a = np.asarray(img, np.float32)
+        if a.ndim == 3 and a.shape[-1] not in (1, 3):
+            a = a[..., :1]
+        if a.ndim == 3 and a.shape[-1] == 1:
+            a = a[..., 0]
+        if box is not None:
+            t, l, h, w = box
+            a = a[t:t + h, l:l + w]
+        k = max(1, -(-min_tile // max(min(a.shape[:2]), 1)))
+        a = np.repeat(np.repeat(a, k, axis=0), k, axis=1)
+        return Image.fromarray(np.round(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)).convert("RGB")
+
+    grid = [(label, [(cap, tile(img)) for cap, img in panels]) for label, panels in rows]
+    cap_h, pad, label_h = 28, 6, 16
+    tw = max(t.width for _, ps in grid for _, t in ps)
+    th = max(t.height for _, ps in grid for _, t in ps)
+    ncol = max(len(ps) for _, ps in grid)
+    fig = Image.new("RGB", (pad + ncol * (tw + pad), pad + len(grid) * (label_h + th + cap_h + pad)), "white")
+    draw = ImageDraw.Draw(fig)
+    y = pad
+    for label, panels in grid:
+        draw.text((pad, y), str(label), fill="black", font=font)
+        y += label_h
+        for j, (cap, t) in enumerate(panels):
+            x = pad + j * (tw + pad)
+            fig.paste(t, (x, y))
+            for k, line in enumerate(str(cap).split("\n")[:2]):
+                draw.text((x, y + th + 2 + 12 * k), line, fill="black", font=font)
+        y += th + cap_h + pad
+    out = Path(out_dir) if out_dir else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
+    fig.save(path)
+    print(f"wrote {path}")
+    return path
+
+
 def write_results(name: str, fig: dict, markdown: str, out_dir: str | None = None) -> tuple:
     """Write ``<out>/<name>.json`` and ``<out>/<name>.md``; return their paths.  The JSON gets the command line,
     the git commit and whether the code differed from it (``code_modified``) unless the script recorded them."""

@@ -117,12 +117,14 @@ def deep_method(name: str, args, beta: float):
     return methods.get(name, patience=args.patience)
 
 
-def run_deep(name, problem, ref, args, beta, image=""):
+def run_deep(name, problem, ref, args, beta, image="", shown=None):
     iters = args.num_iters if name == "dip-l0" else args.dip_iters
     ckpt = C.run_checkpoint(args, "reproduce_dip_l0", image, name)  # --resume: resume inside the image too
     r = jaxreg.solve(problem, deep_method(name, args, beta), key=KEY, num_iters=iters, reference=jnp.asarray(ref),
                      chunk_size=50 if name == "dip-l0" else 100, checkpoint=ckpt, checkpoint_every=100)
     n = r.num_iters
+    if shown is not None:  # the image the method returns, for the crops figure
+        shown[name] = r.image
     trace = r.history.get("psnr_iterate", r.history["psnr"])[:n]
     return {"psnr": float(metrics.psnr(r.image, ref, data_range=1.0)),
             "ssim": float(metrics.ssim(r.image, ref, data_range=1.0)),
@@ -132,13 +134,15 @@ def run_deep(name, problem, ref, args, beta, image=""):
             "resumed_from": r.timings.get("resumed_from", 0)}
 
 
-def run_classical(name, problem, ref):
+def run_classical(name, problem, ref, shown=None):
     out = {}
     for lam in LAM_GRID[name]:
         kw = {"lam": lam, "exact": True} if name == "region-fusion" else {"lam": lam}
         t0 = time.perf_counter()
         r = jaxreg.solve(problem, methods.get(name, **kw), key=KEY, num_iters=60)
         jax.block_until_ready(r.image)
+        if shown is not None:
+            shown[(name, str(lam))] = r.image
         out[str(lam)] = {"psnr": float(metrics.psnr(r.image, ref, data_range=1.0)),
                          "ssim": float(metrics.ssim(r.image, ref, data_range=1.0)), "time_s": time.perf_counter() - t0}
     return out
@@ -163,7 +167,9 @@ def run_table(kind, cases, args, beta, out_name, env, paper_cols, tune=None):
     if args.resume and path.exists():
         rows = json.loads(path.read_text())["rows"]
     done = {r["image"]: r for r in rows}
+    shown = {}  # image -> the outputs of this run (resumed rows kept none), for the crops figure
     for name, y, ref in cases:
+        shown[name] = {"input": y, "reference": ref}
         row = done.get(name) or {"image": name, "shape": list(ref.shape),
                                  "input": {"psnr": float(metrics.psnr(y, ref, data_range=1.0)),
                                            "ssim": float(metrics.ssim(y, ref, data_range=1.0))}}
@@ -171,7 +177,8 @@ def run_table(kind, cases, args, beta, out_name, env, paper_cols, tune=None):
         for m in args.methods.split(","):
             if m in row:
                 continue
-            row[m] = run_deep(m, problem, ref, args, beta, name) if m in DEEP else run_classical(m, problem, ref)
+            row[m] = (run_deep(m, problem, ref, args, beta, name, shown[name]) if m in DEEP else
+                      run_classical(m, problem, ref, shown[name]))
             print(name, m, {k: v for k, v in row[m].items()} if m in DEEP else
                   {k: round(v["psnr"], 2) for k, v in row[m].items()}, flush=True)
             if name not in done:
@@ -182,13 +189,35 @@ def run_table(kind, cases, args, beta, out_name, env, paper_cols, tune=None):
         # every image has its own shape, hence its own executables: without this, XLA:CPU's code mappings pile
         # up and, after about 8 clip arts, LLVM fails with "Cannot allocate memory" (vm.max_map_count)
         jax.clear_caches()
+        crops(rows, shown, out_name, args, tune)
     write_table(kind, rows, args, env, paper_cols, out_name, tune)  # also re-renders a finished --resume run
     return rows
 
 
+def crops(rows, shown, out_name, args, tune=None):
+    """``<out_name>.png``: per image of this run, the input, each method's output (the classical baselines at the
+    λ the table reports) and the reference, whole, enlarged."""
+    names = [m for m in ORDER if all(m in r for r in rows)]
+    lam = {m: pick_lambda(tune or rows, m) for m in names if m in LAM_GRID}
+    fig = []
+    for r in rows:
+        out = shown.get(r["image"], {})
+        panels = [(m + (f" λ {lam[m]}" if m in lam else ""), out.get((m, lam[m]) if m in lam else m),
+                   cell(r, m, lam.get(m))) for m in names]
+        if "input" in out and all(img is not None for _, img, _ in panels):
+            fig.append((r["image"], [(f"input\n{r['input']['psnr']:.2f} dB", out["input"])]
+                        + [(f"{label}\n{p:.2f} dB", img) for label, img, (p, _) in panels]
+                        + [("reference", out["reference"])]))
+    C.crop_figure(out_name, fig, args.out)
+
+
 def write_table(kind, rows, args, env, paper_cols, out_name, tune=None):
     fig = {"benchmark": out_name, "environment": env, "args": vars(args), "rows": rows, "tuning_rows": tune}
-    C.write_results(out_name, fig, markdown(kind, rows, args, env, paper_cols, tune), args.out)
+    md = markdown(kind, rows, args, env, paper_cols, tune)
+    if (Path(args.out or C.RESULTS) / f"{out_name}.png").exists():
+        md += ("\nWhat each method returns (whole images, enlarged; the images computed in the run that wrote "
+               f"the figure):\n\n![input, each method, reference]({out_name}.png)\n")
+    C.write_results(out_name, fig, md, args.out)
 
 
 def markdown(kind, rows, args, env, paper_cols, tune=None):

@@ -131,17 +131,20 @@ def cmd_denoise(args, root):
         old = json.loads(path.read_text())
         if all(old["args"][k] == getattr(args, k) for k in ("size", "dip_iters", "drp_iters", "time_iters")):
             done = {r["image"]: r for r in old["rows"]}
-    rows = []
+    rows, shown = [], []  # shown: the crops figure (the rows computed in this run; resumed rows kept no images)
     for name, y, ref in denoise_cases(root, args.size):
         problem = problems.Denoise(y)
         row = done.get(name)
+        panels = {}
         if row is None:
             dip_row, dip_res = profile("dip", methods.get("dip"), problem, ref, args.dip_iters, args.time_iters)
-            drp_row, _ = profile("drp", drp.preset("denoising"), problem, ref, args.drp_iters, args.time_iters)
+            drp_row, drp_res = profile("drp", drp.preset("denoising"), problem, ref, args.drp_iters, args.time_iters)
             row = {"image": name, "input_psnr": float(metrics.psnr(y, ref, data_range=1.0)), "dip": dip_row,
                    "drp": drp_row, "dip_es_psnr": float(metrics.psnr(dip_res.image, ref, data_range=1.0)),
                    "dip_es_iters": int(dip_res.num_iters),
                    "dip_es_selected": int(np.asarray(dip_res.history["selected_iteration"])[-1])}
+            panels["dip"] = (f"DIP, ES-WMV\n{row['dip_es_psnr']:.2f} dB", dip_res.image)
+            panels["drp"] = (f"DRP, {int(drp_res.num_iters)} its\n{drp_row['final_psnr']:.2f} dB", drp_res.image)
             traj = np.asarray(drp_row["trajectory"])
             for key, target, dip_time in (("best", dip_row["best_psnr"], dip_row["tau_s"] * dip_row["best_iter"]),
                                           ("es", row["dip_es_psnr"], dip_row["tau_s"] * row["dip_es_iters"])):
@@ -154,6 +157,11 @@ def cmd_denoise(args, root):
             row["drp_es"] = {"psnr": float(metrics.psnr(res.image, ref, data_range=1.0)),
                              "selected": int(np.asarray(res.history["selected_iteration"])[-1]),
                              "iters": int(res.num_iters), "seconds": row["drp"]["tau_s"] * int(res.num_iters)}
+            panels["drp_es"] = (f"DRP, ES-WMV\n{row['drp_es']['psnr']:.2f} dB", res.image)
+        if panels:
+            shown.append((name, [(f"noisy\n{row['input_psnr']:.2f} dB", y)]
+                          + [panels[k] for k in ("dip", "drp_es", "drp") if k in panels] + [("clean", ref)]))
+            C.crop_figure("drp_denoise_cpu", shown, args.out)
         rows.append(row)
         print(name, {k: row[k] for k in ("best", "es", "drp_es")}, flush=True)
         dump("drp_denoise_cpu", rows, {}, denoise_markdown(rows, args), args)
@@ -228,6 +236,9 @@ def denoise_markdown(rows, args):
                             f"{C.fmt_s(r['drp_es']['seconds'])}",
                             f"{r['drp_es']['psnr'] - r['dip_es_psnr']:+.2f}", f"{r['drp']['final_psnr']:.2f}"]
                            for r in es_rows])]
+    if (Path(args.out or C.RESULTS) / "drp_denoise_cpu.png").exists():
+        lines += ["", "What each returns (whole crops, enlarged; rows computed in the run that wrote this figure):",
+                  "", "![noisy, DIP ES-WMV, DRP ES-WMV, DRP final, clean](drp_denoise_cpu.png)"]
     return "\n".join(lines)
 
 

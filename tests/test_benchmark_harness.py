@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -207,3 +208,26 @@ def test_quick_run_of_a_script_without_out_option_stays_in_the_output_folder(tmp
     result = json.loads((tmp_path / "alr_train_cpu.json").read_text())
     assert "commit" in result and result["steps"] == 3
     assert (results.stat().st_mtime if results.exists() else None, critic.read_bytes()) == before
+
+
+# ------------------------------------------------------------------------------------------------ figures
+def test_crop_figure_lays_out_one_row_per_image_with_the_same_crop_enlarged(tmp_path):
+    from PIL import Image
+    spec = importlib.util.spec_from_file_location("jaxreg_benchmarks_common", BENCH / "_common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    ramp = np.linspace(0.0, 1.0, 40 * 50, dtype=np.float32).reshape(40, 50)
+    rgb = np.stack([ramp, 1.0 - ramp, np.full_like(ramp, 0.25)], -1)
+    rows = [("first", [("input\n12.00 dB", rgb), ("grey", ramp[..., None])]), ("second", [("only", ramp)]),
+            ("empty", [])]
+    path = common.crop_figure("fig", rows, str(tmp_path), box=(10, 5, 20, 25), min_tile=60)
+    fig = np.asarray(Image.open(path).convert("RGB"))
+    # two rows (the empty one is dropped), two columns of 20x25 crops repeated 3x (ceil(60 / 20)) -> 60x75 tiles
+    pad, label_h, cap_h = 6, 16, 28
+    assert fig.shape == (pad + 2 * (label_h + 60 + cap_h + pad), pad + 2 * (75 + pad), 3)
+    top, left = pad + label_h, pad
+    tile = fig[top:top + 60, left:left + 75].astype(np.float32) / 255.0
+    want = np.repeat(np.repeat(rgb[10:30, 5:30], 3, 0), 3, 1)
+    np.testing.assert_allclose(tile, want, atol=0.5 / 255 + 1e-6)
+    assert common.crop_figure("none", [("a", [])], str(tmp_path)) is None
+    assert not (tmp_path / "none.png").exists()
