@@ -216,6 +216,24 @@ def _jsonable(x):
     return x
 
 
+_ASCII = {"σ": "sigma ", "λ": "lambda ", "ℓ": "l", "τ": "tau", "β": "beta", "×": "x", "−": "-", "·": "-"}
+
+
+def _ascii(text: str) -> str:
+    return "".join(_ASCII.get(ch, ch if ord(ch) < 128 else "?") for ch in text).replace("  ", " ")
+
+
+def _caption_font():
+    """``(font, ascii_only)``: DejaVu Sans 11 pt (matplotlib ships it; it has σ, λ, ℓ), else PIL's default font
+    with captions spelled in ASCII."""
+    from PIL import ImageFont
+    try:
+        from matplotlib import font_manager
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans", fallback_to_default=False), 11), False
+    except Exception:  # no matplotlib, no FreeType or no such font: the bitmap font has no Greek letters
+        return ImageFont.load_default(), True
+
+
 def crop_figure(name: str, rows: list, out_dir: str | None = None, *, box: tuple | None = None,
                 min_tile: int = 160) -> Path | None:
     """A figure a reader can look at: one row per image, one tile per panel (input, each method, reference), each
@@ -224,11 +242,11 @@ def crop_figure(name: str, rows: list, out_dir: str | None = None, *, box: tuple
     ``rows``: ``[(row_label, [(caption, image), ...]), ...]`` with images ``(H, W)`` or ``(H, W, C)`` in [0, 1]
     (``C`` 1 or 3; other channel counts show their first channel).  ``box``: ``(top, left, height, width)`` of the
     crop, the whole image by default.  Writes ``<out>/<name>.png`` and returns its path (None without rows)."""
-    from PIL import ImageDraw, ImageFont
+    from PIL import ImageDraw
     rows = [(label, panels) for label, panels in rows if panels]
     if not rows:
         return None
-    font = ImageFont.load_default()
+    font, ascii_only = _caption_font()
 
     def tile(img):
         a = np.asarray(img, np.float32)
@@ -252,13 +270,13 @@ def crop_figure(name: str, rows: list, out_dir: str | None = None, *, box: tuple
     draw = ImageDraw.Draw(fig)
     y = pad
     for label, panels in grid:
-        draw.text((pad, y), str(label), fill="black", font=font)
+        draw.text((pad, y), _ascii(str(label)) if ascii_only else str(label), fill="black", font=font)
         y += label_h
         for j, (cap, t) in enumerate(panels):
             x = pad + j * (tw + pad)
             fig.paste(t, (x, y))
             for k, line in enumerate(str(cap).split("\n")[:2]):
-                draw.text((x, y + th + 2 + 12 * k), line, fill="black", font=font)
+                draw.text((x, y + th + 2 + 12 * k), _ascii(line) if ascii_only else line, fill="black", font=font)
         y += th + cap_h + pad
     out = Path(out_dir) if out_dir else RESULTS
     out.mkdir(parents=True, exist_ok=True)

@@ -201,21 +201,26 @@ def cmd_calibrate(args):
 TV_LAMS = (0.02, 0.03, 0.045, 0.065, 0.09, 0.12, 0.16, 0.22, 0.3)
 
 
+CROPS_SIGMA = 0.2  # the noise level the crops figure shows
+
+
 def cmd_denoise(args):
     root = C.require_data(args.data, "ALR denoising benchmark")
     critic = LearnedCritic.load(args.critic) if args.critic else jaxreg.regularizers.critic.shipped_critic()
     images = test_images(root, args.size)
     names = list(images)
     rows, fig = [], {"environment": C.environment(), "size": args.size, "critic": critic.config, "results": {}}
+    shown = []  # the crops figure: σ = CROPS_SIGMA, every image
     for sigma in (0.1, 0.2, 0.4):
         refs = [images[n] for n in names]
         noisy = [np.asarray(r + sigma * jax.random.normal(jax.random.key(i + 1), r.shape)) for i, r in enumerate(refs)]
         probs = [jaxreg.problems.Denoise(y, sigma=sigma) for y in noisy]
         lam = float(jaxreg.methods.alr.default_lam(sigma, critic))  # the critic's table (validation crops)
         lam_paper = jaxreg.methods.alr.paper_lam(sigma)
-        alr_p, alr_s, alr_t, pap_p = [], [], [], []
+        alr_p, alr_s, alr_t, pap_p, alr_img = [], [], [], [], []
         for prob, ref in zip(probs, refs):
             img, t = run_alr(prob, critic, lam)
+            alr_img.append(img)
             alr_p.append(psnr(img, ref))
             alr_s.append(ssim(img, ref))
             alr_t.append(t["run_s"])
@@ -224,12 +229,13 @@ def cmd_denoise(args):
         best = int(np.argmax(tv_scores.mean(axis=1)))
         tv_p = tv_scores[best].tolist()
         tv_ss = [ssim(tv_images[j][best], refs[j]) for j in range(len(refs))]
-        b_p, b_s, b_t = [], [], []
+        b_p, b_s, b_t, b_img = [], [], [], []
         for y, ref in zip(noisy, refs):
             t0 = time.perf_counter()
             out = bm3d_denoise(y, sigma)
             if out is None:
                 break
+            b_img.append(out)
             b_t.append(time.perf_counter() - t0)
             b_p.append(psnr(out, ref))
             b_s.append(ssim(out, ref))
@@ -249,6 +255,13 @@ def cmd_denoise(args):
                      f"{np.mean(tv_p):.2f} / {np.mean(tv_ss):.3f}",
                      f"{np.mean(b_p):.2f} / {np.mean(b_s):.3f}" if b_p else "—"])
         print(rows[-1], flush=True)
+        if sigma == CROPS_SIGMA:
+            for j, n in enumerate(names):
+                shown.append((f"{n}, σ {sigma}", [(f"noisy\n{inp[j]:.2f} dB", noisy[j]),
+                                                  (f"ALR\n{alr_p[j]:.2f} dB", alr_img[j]),
+                                                  (f"TV (tuned)\n{tv_p[j]:.2f} dB", tv_images[j][best])]
+                              + ([(f"BM3D\n{b_p[j]:.2f} dB", b_img[j])] if b_img else []) + [("clean", refs[j])]))
+    crops = C.crop_figure("alr_denoise_cpu", shown)
     res = fig["results"]
     report("alr_denoise_cpu", fig, "ALR denoising (Prost et al., Table 2) at CPU scale",
            f"Held-out real images ({', '.join(names)}; none is a training photo), centre {args.size}×{args.size} "
@@ -263,7 +276,9 @@ def cmd_denoise(args):
            "BM3D 28.26 / 24.69 / 20.25.",
            ["σ", "image", "input", "ALR", "ALR, paper λ (PSNR)", "TV (tuned)", "BM3D"], rows,
            after="\nALR run time per image (after compilation): "
-           + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n")
+           + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n"
+           + (f"\nWhat each returns at σ {CROPS_SIGMA} (whole crops, enlarged):\n\n"
+              f"![noisy, ALR, TV, BM3D, clean]({crops.name})\n" if crops else ""))
 
 
 # ------------------------------------------------------------------------------------------------ Table 1

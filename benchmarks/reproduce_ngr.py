@@ -89,16 +89,18 @@ def scores(x, ref, multiband=False):
     return out
 
 
-def run(method, problem, ref, iters, *, composite=None, multiband=False, checkpoint=None):
+def run(method, problem, ref, iters, *, composite=None, multiband=False, checkpoint=None, shown=None, key=None):
     """Solve for ``iters`` iterations; the final image's scores, the oracle (best PSNR over the iterations).
     ``checkpoint`` (``--resume``): resume a killed solve from its last checkpoint (``run_s`` then counts the last
-    call only)."""
+    call only).  With ``shown`` (a dict), the returned image goes to ``shown[key]`` (the crops figure)."""
     t0 = time.perf_counter()
     res = jaxreg.solve(problem, method, key=KEY, num_iters=iters, reference=ref, checkpoint=checkpoint,
                        checkpoint_every=100)
     img = res.image if composite is None else composite * problem.y + (1 - composite) * res.image
     jax.block_until_ready(img)
     wall = time.perf_counter() - t0
+    if shown is not None:
+        shown[key] = img
     traj = np.asarray(res.history["psnr"])
     out = scores(img, ref, multiband)
     every = max(1, len(traj) // 20)  # the PSNR trajectory at 20 points (the method's raw output; DIP's not composited)
@@ -131,6 +133,7 @@ def cmd_inpaint(args, root, env):
     variants = ngr_variants(args)
     images = VALIDATION_IMAGES if args.validation else RGB_IMAGES
     names = args.images.split(",") if args.images else list(images)
+    shown = {}  # (image, rate) -> the images of this run (resumed rows kept none), for the crops figure
     for k, (name, rel) in enumerate(images.items()):
         if name not in names:
             continue
@@ -147,21 +150,40 @@ def cmd_inpaint(args, root, env):
                 row = {"image": name, "rate": rate, "input": scores(problem.y, ref)}
                 rows.append(row)
             todo = [key for key in (*variants, "dip") if key not in row]
+            out = shown.setdefault((name, rate), {"input": problem.y, "reference": ref})
             for key in todo:
                 ckpt = C.run_checkpoint(args, "reproduce_ngr", name, rate, key)  # --resume: inside the run too
                 if key == "dip":
-                    row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask, checkpoint=ckpt)
+                    row["dip"] = run(dip_inpainting(), problem, ref, args.iters, composite=mask, checkpoint=ckpt,
+                                     shown=out, key="dip")
                 else:
                     lam_t = variants[key]
                     cfg = ngr.preset("rgb-inpainting", **({} if lam_t is None else {"lam_t": lam_t}))
-                    row[key] = run(cfg, problem, ref, args.iters, checkpoint=ckpt)
+                    row[key] = run(cfg, problem, ref, args.iters, checkpoint=ckpt, shown=out, key=key)
                 write_inpaint(rows, rates, args, env)
                 C.drop_checkpoint(ckpt)
             if todo:
                 print(name, rate, {k: (round(v["psnr"], 2), round(v["oracle_psnr"], 2)) for k, v in row.items()
                                    if isinstance(v, dict) and "oracle_psnr" in v}, flush=True)
                 write_inpaint(rows, rates, args, env)
+            inpaint_crops(rows, shown, args)
     write_inpaint(rows, rates, args, env)  # with --resume and nothing left to run, this re-renders the tables
+
+
+def inpaint_crops(rows, shown, args):
+    """``<name>.png``: per (image, rate) of this run, the observed pixels, DIP, each NGR variant and the reference."""
+    variants = [k for k in ngr_variants(args) if all(k in r for r in rows)]
+    fig = []
+    for r in rows:
+        out = shown.get((r["image"], r["rate"]), {})
+        keys = [k for k in ("dip", *variants) if k in out and k in r]
+        if len(keys) == 1 + len(variants):
+            label = {k: "DIP" if k == "dip" else "NGR" if k == "ngr" else f"NGR λ_t={k[6:]}" for k in keys}
+            fig.append((f"{r['image']}, {r['rate']:.0%} observed",
+                        [(f"observed\n{r['input']['psnr']:.2f} dB", out["input"])]
+                        + [(f"{label[k]}\n{r[k]['psnr']:.2f} dB", out[k]) for k in keys]
+                        + [("reference", out["reference"])]))
+    C.crop_figure(inpaint_name(args), fig, args.out)
 
 
 def inpaint_name(args):
@@ -216,6 +238,9 @@ def write_inpaint(rows, rates, args, env):
         f"{np.mean([r[m]['run_s'] for r in rows if m in r]):.1f} s" for m in timed)
         + f" (means over {len(rows)} cases; a compile time near 0 s means the solver compiled for the preset was "
         "reused: λ_t is a pytree leaf)."]
+    if (Path(args.out or C.RESULTS) / f"{inpaint_name(args)}.png").exists():
+        lines += ["", "What each returns (whole images, enlarged; the cases computed in the run that wrote the figure):",
+                  "", f"![observed, DIP, NGR, reference]({inpaint_name(args)}.png)"]
     C.write_results(inpaint_name(args), {"environment": env, "args": vars(args), "rows": rows, "means": means},
                     "\n".join(lines), args.out)
 
