@@ -286,6 +286,14 @@ def crop_figure(name: str, rows: list, out_dir: str | None = None, *, box: tuple
     return path
 
 
+def figure_link(name: str, out_dir: str | None, alt: str, what: str) -> list:
+    """Markdown lines linking ``<out>/<name>.png`` (a :func:`crop_figure`) under the sentence ``what``; no lines when
+    the figure does not exist."""
+    if not ((Path(out_dir) if out_dir else RESULTS) / f"{name}.png").exists():
+        return []
+    return ["", f"{what}:", "", f"![{alt}]({name}.png)"]
+
+
 def write_results(name: str, fig: dict, markdown: str, out_dir: str | None = None) -> tuple:
     """Write ``<out>/<name>.json`` and ``<out>/<name>.md``; return their paths.  The JSON gets the command line,
     the git commit and whether the code differed from it (``code_modified``) unless the script recorded them."""

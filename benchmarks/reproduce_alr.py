@@ -261,7 +261,7 @@ def cmd_denoise(args):
                                                   (f"ALR\n{alr_p[j]:.2f} dB", alr_img[j]),
                                                   (f"TV (tuned)\n{tv_p[j]:.2f} dB", tv_images[j][best])]
                               + ([(f"BM3D\n{b_p[j]:.2f} dB", b_img[j])] if b_img else []) + [("clean", refs[j])]))
-    crops = C.crop_figure("alr_denoise_cpu", shown)
+    C.crop_figure("alr_denoise_cpu", shown)
     res = fig["results"]
     report("alr_denoise_cpu", fig, "ALR denoising (Prost et al., Table 2) at CPU scale",
            f"Held-out real images ({', '.join(names)}; none is a training photo), centre {args.size}×{args.size} "
@@ -277,8 +277,8 @@ def cmd_denoise(args):
            ["σ", "image", "input", "ALR", "ALR, paper λ (PSNR)", "TV (tuned)", "BM3D"], rows,
            after="\nALR run time per image (after compilation): "
            + ", ".join(f"σ {s}: {np.mean(res[s]['alr_run_s']):.1f} s" for s in res) + ".\n"
-           + (f"\nWhat each returns at σ {CROPS_SIGMA} (whole crops, enlarged):\n\n"
-              f"![noisy, ALR, TV, BM3D, clean]({crops.name})\n" if crops else ""))
+           + "\n".join(C.figure_link("alr_denoise_cpu", None, "noisy, ALR, TV, BM3D, clean",
+                                     f"What each returns at σ {CROPS_SIGMA} (whole crops, enlarged)")))
 
 
 # ------------------------------------------------------------------------------------------------ Table 1

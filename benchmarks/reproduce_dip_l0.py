@@ -213,10 +213,9 @@ def crops(rows, shown, out_name, args, tune=None):
 
 def write_table(kind, rows, args, env, paper_cols, out_name, tune=None):
     fig = {"benchmark": out_name, "environment": env, "args": vars(args), "rows": rows, "tuning_rows": tune}
-    md = markdown(kind, rows, args, env, paper_cols, tune)
-    if (Path(args.out or C.RESULTS) / f"{out_name}.png").exists():
-        md += ("\nWhat each method returns (whole images, enlarged; the images computed in the run that wrote "
-               f"the figure):\n\n![input, each method, reference]({out_name}.png)\n")
+    md = "\n".join([markdown(kind, rows, args, env, paper_cols, tune)] + C.figure_link(
+        out_name, args.out, "input, each method, reference",
+        "What each method returns (whole images, enlarged; the images computed in the run that wrote the figure)"))
     C.write_results(out_name, fig, md, args.out)
 
 

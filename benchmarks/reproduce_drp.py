@@ -236,9 +236,8 @@ def denoise_markdown(rows, args):
                             f"{C.fmt_s(r['drp_es']['seconds'])}",
                             f"{r['drp_es']['psnr'] - r['dip_es_psnr']:+.2f}", f"{r['drp']['final_psnr']:.2f}"]
                            for r in es_rows])]
-    if (Path(args.out or C.RESULTS) / "drp_denoise_cpu.png").exists():
-        lines += ["", "What each returns (whole crops, enlarged; rows computed in the run that wrote this figure):",
-                  "", "![noisy, DIP ES-WMV, DRP ES-WMV, DRP final, clean](drp_denoise_cpu.png)"]
+    lines += C.figure_link("drp_denoise_cpu", args.out, "noisy, DIP ES-WMV, DRP ES-WMV, DRP final, clean",
+                           "What each returns (whole crops, enlarged; rows computed in the run that wrote this figure)")
     return "\n".join(lines)
 
 

@@ -238,9 +238,9 @@ def write_inpaint(rows, rates, args, env):
         f"{np.mean([r[m]['run_s'] for r in rows if m in r]):.1f} s" for m in timed)
         + f" (means over {len(rows)} cases; a compile time near 0 s means the solver compiled for the preset was "
         "reused: λ_t is a pytree leaf)."]
-    if (Path(args.out or C.RESULTS) / f"{inpaint_name(args)}.png").exists():
-        lines += ["", "What each returns (whole images, enlarged; the cases computed in the run that wrote the figure):",
-                  "", f"![observed, DIP, NGR, reference]({inpaint_name(args)}.png)"]
+    lines += C.figure_link(inpaint_name(args), args.out, "observed, DIP, NGR, reference",
+                           "What each returns (whole images, enlarged; the cases computed in the run that wrote the "
+                           "figure)")
     C.write_results(inpaint_name(args), {"environment": env, "args": vars(args), "rows": rows, "means": means},
                     "\n".join(lines), args.out)
 
